@@ -1,0 +1,201 @@
+"""Build or update an index folder from articles: load, clean, analyse, chunk, embed, write.
+
+An update re-uses everything of a document whose bytes and body are unchanged (its analysis, chunks and
+vectors), embeds only new or changed documents, and drops documents that are no longer among the sources.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.analysis import Analysis, analyse_many, body_blocks
+from embeddings.chunker import Chunker
+from embeddings.cleaner import body_spans, repeated_lines
+from embeddings.embedder import Embedder
+from embeddings.index_store import IndexData, chunk_and_sentence_ranges, read_index, write_index
+from embeddings.lexical import LexicalIndex
+from embeddings.loader import load_paths
+from qa.config import Settings
+from qa.errors import DocumentError, QAError
+from qa.records import Chunk, Document
+
+
+@dataclass
+class IndexReport:
+    index_dir: str
+    documents: int = 0
+    chunks: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    embedded_texts: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (f"indexed {self.documents} articles ({self.chunks} chunks) into {self.index_dir} in "
+                f"{self.seconds:.1f}s: {len(self.added)} added, {len(self.changed)} changed, "
+                f"{len(self.removed)} removed, {len(self.unchanged)} unchanged"
+                + (f", {len(self.skipped)} skipped" if self.skipped else ""))
+
+
+@dataclass
+class _Piece:
+    """One document's share of the index, re-used or freshly made."""
+
+    document: Document
+    analysis: Analysis
+    chunks: list[Chunk]
+    chunk_vectors: np.ndarray | None = None
+    sentence_vectors: np.ndarray | None = None
+
+
+def index_paths(paths: list[Path], index_dir: Path, settings: Settings | None = None,
+                embedder: Embedder | None = None) -> IndexReport:
+    """Index every readable article under ``paths``; unreadable files are skipped and reported."""
+    settings = Settings() if settings is None else settings
+    loaded = load_paths([Path(p) for p in paths], settings.max_file_bytes)
+    if not loaded.documents:
+        reasons = f" ({'; '.join(loaded.skipped[:3])})" if loaded.skipped else ""
+        raise DocumentError(f"no readable .txt or .md articles in {', '.join(map(str, paths))}{reasons}")
+    report = index_documents(loaded.documents, index_dir, settings, embedder)
+    report.skipped = loaded.skipped
+    return report
+
+
+def _previous(index_dir: Path, settings: Settings) -> IndexData | None:
+    """The index already there, if it can be re-used; a damaged or foreign one is simply rebuilt."""
+    try:
+        return read_index(index_dir, settings)
+    except QAError:
+        return None
+
+
+def index_documents(documents: list[Document], index_dir: Path, settings: Settings | None = None,
+                    embedder: Embedder | None = None) -> IndexReport:
+    """Make ``index_dir`` hold exactly ``documents``, re-using what an existing index has of them."""
+    started = time.perf_counter()
+    settings = Settings() if settings is None else settings
+    embedder = Embedder(settings.embedding_model) if embedder is None else embedder
+    index_dir = Path(index_dir)
+    report = IndexReport(index_dir=str(index_dir))
+    documents = sorted(documents, key=lambda d: d.doc_id)
+    previous = _previous(index_dir, settings)
+    old = _pieces_of(previous) if previous is not None else {}
+
+    repeated = repeated_lines([d.text for d in documents])
+    pieces: list[_Piece] = []
+    fresh: list[tuple[Document, list[tuple[int, int]]]] = []
+    for document in documents:
+        blocks = body_blocks(document.text, body_spans(document.text, repeated))
+        document = _titled_from_body(document, blocks)
+        before = old.get(document.doc_id)
+        if before is not None and before.document.sha256 == document.sha256 and before.analysis.blocks == blocks:
+            pieces.append(before)
+            report.unchanged.append(document.doc_id)
+        else:
+            fresh.append((document, blocks))
+            (report.changed if before is not None else report.added).append(document.doc_id)
+    report.removed = sorted(set(old) - {d.doc_id for d in documents})
+
+    if previous is not None and not fresh and not report.removed:
+        # Nothing to do: leave the index (and the model) alone.
+        report.documents, report.chunks = len(previous.documents), len(previous.chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+    pieces.extend(_make_pieces(fresh, settings, embedder))
+    report.embedded_texts = sum(len(p.chunks) + len(p.analysis.sentences) for p in pieces[len(pieces) - len(fresh):])
+    pieces.sort(key=lambda p: p.document.doc_id)
+    dimension = previous.dimension if previous is not None and not fresh else embedder.dimension
+    data = _assemble(pieces, settings, dimension)
+    write_index(data, index_dir)
+    report.documents, report.chunks = len(data.documents), len(data.chunks)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _titled_from_body(document: Document, blocks: list[tuple[int, int]]) -> Document:
+    """Title an article by its first body line when its first line is furniture ("UNITED24 - Make a donation")."""
+    if not blocks or document.title in document.text[blocks[0][0]:blocks[0][1]]:
+        return document
+    start = blocks[0][0]
+    line = document.text[start:blocks[0][1]].splitlines()[0].strip()
+    return replace(document, title=line[:200]) if line else document
+
+
+def _pieces_of(data: IndexData) -> dict[str, _Piece]:
+    chunk_ranges, sentence_ranges = chunk_and_sentence_ranges(data)
+    pieces = {}
+    for i, (document, analysis) in enumerate(zip(data.documents, data.analyses)):
+        (c0, c1), (s0, s1) = chunk_ranges[i], sentence_ranges[i]
+        pieces[document.doc_id] = _Piece(document, analysis, data.chunks[c0:c1], data.chunk_vectors[c0:c1],
+                                         data.sentence_vectors[s0:s1])
+    return pieces
+
+
+def _sentences_by_block(analysis: Analysis) -> list[list[tuple[int, int]]]:
+    grouped: list[list[tuple[int, int]]] = [[] for _ in analysis.blocks]
+    block = 0
+    for start, end in analysis.sentences:
+        while block + 1 < len(analysis.blocks) and start >= analysis.blocks[block][1]:
+            block += 1
+        grouped[block].append((start, end))
+    return grouped
+
+
+def _make_pieces(fresh: list[tuple[Document, list[tuple[int, int]]]], settings: Settings,
+                 embedder: Embedder) -> list[_Piece]:
+    if not fresh:
+        return []
+    analyses = analyse_many([(d.doc_id, d.text, blocks) for d, blocks in fresh])
+    chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_sentences,
+                      model_tokens=embedder.count_tokens, model_max_tokens=embedder.max_tokens)
+    pieces = [_Piece(d, a, chunker.split(d, _sentences_by_block(a))) for (d, _), a in zip(fresh, analyses)]
+    chunk_texts = [c.text for p in pieces for c in p.chunks]
+    sentence_texts = [p.document.text[s:e] for p in pieces for s, e in p.analysis.sentences]
+    vectors = embedder.encode(chunk_texts + sentence_texts)
+    chunk_vectors, sentence_vectors = vectors[: len(chunk_texts)], vectors[len(chunk_texts):]
+    c = s = 0
+    for piece in pieces:
+        piece.chunk_vectors = chunk_vectors[c: c + len(piece.chunks)]
+        piece.sentence_vectors = sentence_vectors[s: s + len(piece.analysis.sentences)]
+        c += len(piece.chunks)
+        s += len(piece.analysis.sentences)
+    return pieces
+
+
+def _assemble(pieces: list[_Piece], settings: Settings, dimension: int) -> IndexData:
+    import faiss
+
+    chunks: list[Chunk] = []
+    for piece in pieces:
+        first = len(chunks)
+        chunks.extend([replace(c, chunk_id=first + i) for i, c in enumerate(piece.chunks)])
+    chunk_vectors = _stack([p.chunk_vectors for p in pieces], dimension)
+    sentence_vectors = _stack([p.sentence_vectors for p in pieces], dimension)
+    dense = faiss.IndexFlatIP(dimension)  # inner product of unit vectors is their cosine
+    dense.add(chunk_vectors)
+    return IndexData(
+        embedding_model=settings.embedding_model,
+        dimension=dimension,
+        build_settings=settings.build_settings(),
+        documents=[p.document for p in pieces],
+        chunks=chunks,
+        analyses=[p.analysis for p in pieces],
+        chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors,
+        dense=dense,
+        lexical=LexicalIndex.build([c.text for c in chunks]),
+    )
+
+
+def _stack(arrays: list[np.ndarray | None], dimension: int) -> np.ndarray:
+    arrays = [a for a in arrays if a is not None and len(a)]
+    if not arrays:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(arrays), dtype=np.float32)

@@ -1,0 +1,113 @@
+"""Read articles from files and folders into ``Document`` records, the text exactly as decoded."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.errors import DocumentError
+from qa.records import Document
+
+ARTICLE_SUFFIXES = (".txt", ".md")
+_BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
+         ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one-line reasons, one per file left out
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_article(data: bytes, name: str) -> str:
+    """Decode a file's bytes: a BOM names the encoding, else UTF-8; anything else is refused, not guessed.
+
+    Guessing a legacy code page silently corrupts names ("Lavrov" survives, "Kislyak's" curly quote does not),
+    and a wrong answer copied from a corrupted text is worse than a clear refusal.
+    """
+    for encoding, bom in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                raise DocumentError(f"{name}: starts with a {encoding} byte-order mark but does not decode as it") from None
+    if b"\x00" in data[:8192]:
+        raise DocumentError(f"{name}: looks like a binary file (it contains NUL bytes), not a text article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DocumentError(
+            f"{name}: is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
+            f"convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8`"
+        ) from None
+
+
+def title_of(text: str) -> str:
+    """The first non-empty line, stripped; articles have no other reliable title."""
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:200]
+    return ""
+
+
+def make_document(doc_id: str, text: str, path: str = "", title: str | None = None) -> Document:
+    """A Document for text that did not come from a file (SQuAD paragraphs, uploads)."""
+    return Document(doc_id=doc_id, path=path, title=title_of(text) if title is None else title, text=text,
+                    sha256=sha256_hex(text.encode("utf-8")))
+
+
+def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
+    """Load one article; raises DocumentError with a one-line reason."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(f"{doc_id}: is {size:,} bytes, over the {max_bytes:,}-byte limit for one article")
+        data = path.read_bytes()
+    except OSError as error:
+        raise DocumentError(f"{doc_id}: cannot be read ({error.strerror or error})") from None
+    text = decode_article(data, doc_id)
+    if not text.strip():
+        raise DocumentError(f"{doc_id}: is empty")
+    return Document(doc_id=doc_id, path=str(path), title=title_of(text), text=text, sha256=sha256_hex(data))
+
+
+def _article_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in ARTICLE_SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def load_paths(paths: list[Path], max_bytes: int) -> LoadResult:
+    """Load every article under the given files and folders.
+
+    ``doc_id`` is the path relative to the folder it was found in (a file named directly keeps its own name).
+    A file that cannot be read is skipped with a reason, so one bad file loses nothing else; a path that does
+    not exist is an error, since the user named it.
+    """
+    result = LoadResult()
+    seen: set[str] = set()
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            raise DocumentError(f"{root}: no such file or folder")
+        if root.is_dir():
+            try:
+                files = [(f, f.relative_to(root).as_posix()) for f in _article_files(root)]
+            except OSError as error:
+                raise DocumentError(f"{root}: cannot be listed ({error.strerror or error})") from None
+        else:
+            files = [(root, root.name)]
+        for file, doc_id in files:
+            if doc_id in seen:
+                result.skipped.append(f"{file}: another article already has the id {doc_id}")
+                continue
+            try:
+                result.documents.append(load_file(file, doc_id, max_bytes))
+                seen.add(doc_id)
+            except DocumentError as error:
+                result.skipped.append(str(error))
+    return result

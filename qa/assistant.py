@@ -1,0 +1,109 @@
+"""The one pipeline object the CLI, the UI and the evaluation share, so they always agree.
+
+``Assistant.load(index_dir)`` reads an index folder once; ``answer_batch`` does the work (one encoder call for
+all questions), and ``answer`` is ``answer_batch([question])[0]``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.analysis import parse
+from embeddings.embedder import Embedder
+from embeddings.index_store import IndexData, read_index
+from qa.citations import cite
+from qa.config import FEATURE_READER, Settings, load_settings
+from qa.corpus import Corpus
+from qa.errors import IndexFolderError, InputError
+from qa.question import analyse_question
+from qa.records import Document, Response
+from qa.retriever import Retriever
+from qa.validate import clean_question
+
+
+def make_reader(corpus: Corpus, settings: Settings):
+    """The reader the settings name: ``features`` (ours) or ``transformers:NAME_OR_PATH``."""
+    if settings.reader == FEATURE_READER:
+        from qa.reader import FeatureReader
+
+        return FeatureReader(corpus)
+    if settings.reader.startswith("transformers:"):
+        from qa.transformers_reader import TransformersReader
+
+        return TransformersReader(corpus, settings.reader.split(":", 1)[1])
+    raise InputError(f"unknown reader {settings.reader!r}; use 'features' or 'transformers:NAME_OR_PATH'")
+
+
+class Assistant:
+    def __init__(self, data: IndexData, settings: Settings | None = None, embedder: Embedder | None = None,
+                 index_dir: Path | None = None):
+        self.settings = load_settings() if settings is None else settings
+        if data.embedding_model != self.settings.embedding_model:
+            raise IndexFolderError(f"the index was built with {data.embedding_model!r} but the settings name "
+                                   f"{self.settings.embedding_model!r}; rebuild it with `qa index`")
+        self.data = data
+        self.index_dir = index_dir
+        self.embedder = Embedder(self.settings.embedding_model) if embedder is None else embedder
+        self.corpus = Corpus(data)
+        self.retriever = Retriever(self.corpus, self.settings)
+        self.reader = make_reader(self.corpus, self.settings)
+        self.documents: dict[str, Document] = {d.doc_id: d for d in data.documents}
+
+    @classmethod
+    def load(cls, index_dir: str | Path, settings: Settings | None = None,
+             embedder: Embedder | None = None) -> "Assistant":
+        settings = load_settings() if settings is None else settings
+        data = read_index(Path(index_dir), settings)
+        return cls(data, settings, embedder, Path(index_dir))
+
+    def answer(self, question: str, k: int | None = None) -> Response:
+        return self.answer_batch([question], k)[0]
+
+    def answer_batch(self, questions: list[str], k: int | None = None,
+                     originals: list[str] | None = None) -> list[Response]:
+        """Answer self-contained questions. ``originals`` are the questions as the user typed them, when a
+        conversation rewrote them; ``k`` overrides the number of citations."""
+        started = time.perf_counter()
+        top_k = self.settings.top_k if k is None else k
+        if not isinstance(top_k, int) or top_k <= 0:
+            raise InputError(f"k must be a positive integer. Currently, k is {top_k!r}")
+        cleaned = [clean_question(q, self.settings.max_question_chars) for q in questions]
+        if not cleaned:
+            return []
+        originals = cleaned if originals is None else originals
+        analyses = [analyse_question(q, parse) for q in cleaned]
+        encode_started = time.perf_counter()
+        vectors = self.embedder.encode(cleaned)
+        encode_ms = (time.perf_counter() - encode_started) * 1000 / len(cleaned)
+        parse_ms = (encode_started - started) * 1000 / len(cleaned)
+        retrieval_timings: list[dict] = []
+        hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings)
+        responses = []
+        for i, question in enumerate(cleaned):
+            responses.append(self._respond(originals[i], question, analyses[i], vectors[i], hit_lists[i], top_k,
+                                           {"parse": parse_ms, "encode": encode_ms, **retrieval_timings[i]}))
+        return responses
+
+    def _respond(self, original: str, question: str, analysis, vector: np.ndarray, hits, top_k: int,
+                 timings: dict) -> Response:
+        started = time.perf_counter()
+        answers = self.reader.read(analysis, vector, hits, self.settings.max_answers)
+        threshold = self.settings.abstain_threshold
+        threshold = self.reader.threshold if threshold is None else threshold
+        if answers and answers[0].score < threshold:
+            answers = []
+        read_ms = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        citations, numbers = cite(answers, hits, self.documents, self.data.chunks, top_k)
+        cite_ms = (time.perf_counter() - started) * 1000
+        timings = {**timings, "read": read_ms, "cite": cite_ms}
+        timings["retrieve"] = timings["encode"] + timings["dense"] + timings["lexical"] + timings["fusion"]
+        timings["total"] = timings["parse"] + timings["retrieve"] + read_ms + cite_ms
+        return Response(
+            question=original, resolved_question=question, answer=answers[0] if answers else None,
+            answers=tuple(answers), answer_citations=tuple(numbers), citations=tuple(citations),
+            hits=tuple(hits), timings_ms=timings,
+        )

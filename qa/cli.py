@@ -1,0 +1,182 @@
+"""The ``qa`` command: parse arguments, call the library, format the result. No retrieval or reading here.
+
+Exit status: 0 on success, 2 on bad input (a one-line message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from qa.errors import QAError
+
+DEFAULT_INDEX = ".qa-index"
+DEFAULT_SOURCES = ["seeds"]
+
+
+def _settings(args):
+    from qa.config import load_settings
+
+    overrides = {}
+    if getattr(args, "reader", None) is not None:
+        overrides["reader"] = args.reader
+    if getattr(args, "model", None) is not None:
+        overrides["embedding_model"] = args.model
+    return load_settings().with_overrides(**overrides)
+
+
+def cmd_index(args) -> int:
+    from embeddings.indexer import index_paths
+
+    report = index_paths([Path(p) for p in (args.paths or DEFAULT_SOURCES)], Path(args.index), _settings(args))
+    for reason in report.skipped:
+        print(f"skipped: {reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _load(args):
+    from qa.assistant import Assistant
+
+    return Assistant.load(args.index, _settings(args))
+
+
+def format_response(response, show_citations: bool = True) -> str:
+    """A plain-text answer: the span, its source, and the numbered passages with the answer in [brackets]."""
+    lines = []
+    if response.answer is None:
+        lines.append("Not found in the articles. The closest passages:")
+    else:
+        a = response.answer
+        lines.append(f"{a.text}  [{response.answer_citations[0]}]  (confidence {a.score:.2f})")
+        for other, n in zip(response.answers[1:], response.answer_citations[1:]):
+            lines.append(f"  also: {other.text}  [{n}]  ({other.score:.2f})")
+    if show_citations:
+        for c in response.citations:
+            text = c.text
+            if c.answer_start is not None:
+                text = f"{text[:c.answer_start]}[{text[c.answer_start:c.answer_end]}]{text[c.answer_end:]}"
+            lines.append(f"\n[{c.n}] {c.doc_id} — {c.title}  (score {c.score:.2f})\n    " + " ".join(text.split()))
+    return "\n".join(lines)
+
+
+def cmd_ask(args) -> int:
+    response = _load(args).answer(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(response.to_json(), ensure_ascii=False))
+    else:
+        print(format_response(response))
+        print(f"\n({response.timings_ms['total']:.0f} ms)")
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from qa.conversation import Conversation
+
+    conversation = Conversation(_load(args))
+    print("Ask about the articles; an empty line or Ctrl-D ends the chat.", file=sys.stderr)
+    while True:
+        try:
+            question = input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if not question.strip():
+            return 0
+        try:
+            response = conversation.ask(question)
+        except QAError as error:
+            print(f"qa: {error}", file=sys.stderr)
+            continue
+        if response.resolved_question != response.question:
+            print(f"(understood as: {response.resolved_question})")
+        print(format_response(response, show_citations=args.citations))
+
+
+def cmd_eval(args) -> int:
+    from eval.report import format_summary, write_report
+    from eval.runner import evaluate
+
+    result = evaluate(args.gold, args.index, _settings(args), progress=not args.no_progress)
+    if args.json:
+        print(json.dumps(result.metrics, ensure_ascii=False))
+    else:
+        print(format_summary(result))
+    if args.report:
+        for path in write_report(result, Path(args.report), args.baseline):
+            print(f"wrote {path}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from ui.server import serve
+
+    return serve(index_dir=Path(args.index), host=args.host, port=args.port, settings=_settings(args),
+                 sources=[Path(p) for p in (args.sources or DEFAULT_SOURCES)])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions about a folder of news articles; every answer is a span copied from "
+                               "an article, with numbered citations.",
+        epilog="Example: qa index seeds/ && qa ask \"who led the Russian delegation in Budapest?\"")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, help_text, func):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default {DEFAULT_INDEX})")
+        p.add_argument("--model", metavar="NAME_OR_PATH",
+                       help="sentence-transformers model (default: the packaged all-MiniLM-L6-v2)")
+        return p
+
+    p = add("index", "build or update the index from .txt/.md articles (unchanged files are not re-embedded)",
+            cmd_index)
+    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to index (default: seeds/)")
+
+    for name, help_text, func in (("ask", "answer one question", cmd_ask),
+                                  ("chat", "a conversation in the terminal (follow-up questions work)", cmd_chat),
+                                  ("eval", "score a gold set (ours or SQuAD v1.1/v2.0 JSON)", cmd_eval),
+                                  ("serve", "start the chat web app", cmd_serve)):
+        p = add(name, help_text, func)
+        p.add_argument("--reader", metavar="NAME",
+                       help="'features' (default) or 'transformers:NAME_OR_PATH' for a QA model you have")
+        if name == "ask":
+            p.add_argument("question", help="the question, in quotes")
+            p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")
+            p.add_argument("-k", type=int, default=None, metavar="N", help="number of citations (default 5)")
+        if name == "chat":
+            p.add_argument("--no-citations", dest="citations", action="store_false", help="print answers only")
+        if name == "eval":
+            p.add_argument("gold", metavar="GOLD", help="eval/gold_qa.json, eval/gold_conversations.json or SQuAD")
+            p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+            p.add_argument("--report", metavar="OUT_DIR", help="write report.json, report.md and charts here")
+            p.add_argument("--baseline", metavar="REPORT_JSON", help="a previous report.json to compare with")
+            p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+        if name == "serve":
+            p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+            p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+            p.add_argument("--sources", nargs="*", metavar="PATH",
+                           help="article folders the index is built from; uploads are saved to the first")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as error:
+        print(f"qa: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

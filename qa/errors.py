@@ -1,0 +1,17 @@
+"""One root exception and a shallow tree; the CLI and the UI turn them into one-line messages."""
+
+
+class QAError(Exception):
+    """Root of every error the assistant raises on purpose. ``str(error)`` is a one-line message for a user."""
+
+
+class InputError(QAError, ValueError):
+    """A bad question, setting or argument."""
+
+
+class DocumentError(QAError):
+    """An article or folder that cannot be read (missing, binary, undecodable, too large)."""
+
+
+class IndexFolderError(QAError):
+    """A missing, corrupt or mismatched index folder. The message says how to rebuild it."""

@@ -1,0 +1,118 @@
+"""The record types that flow from the loader to the UI.
+
+Every ``start``/``end`` is a half-open ``[start, end)`` character offset into the original article text
+(``Document.text``), computed while splitting and never recovered afterwards by searching for a string: the same
+words can occur twice in an article, and only the offsets say which occurrence a citation points at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article, its text exactly as decoded from the file."""
+
+    doc_id: str  # path relative to the folder it was indexed from, with "/" separators
+    path: str
+    title: str
+    text: str
+    sha256: str  # of the file's bytes, so an unchanged file is never re-embedded
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A sentence-aligned passage; ``text == document.text[start:end]``."""
+
+    chunk_id: int
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    n_tokens: int  # cl100k tokens
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk; ``rank`` counts from 1."""
+
+    chunk: Chunk
+    score: float
+    rank: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A span copied from an article: ``text == article_text[start:end]``."""
+
+    text: str
+    doc_id: str
+    start: int
+    end: int
+    score: float  # confidence in [0, 1]
+    chunk_id: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered passage shown to the user; ``answer_start``/``answer_end`` index into ``text``.
+
+    They are ``None`` for a passage cited as context that holds no answer.
+    """
+
+    n: int
+    doc_id: str
+    title: str
+    start: int
+    end: int
+    text: str
+    answer_start: int | None
+    answer_end: int | None
+    score: float
+
+
+@dataclass(frozen=True)
+class Response:
+    """Everything the assistant says about one question.
+
+    ``answer`` is the best answer, or ``None`` when the articles do not answer the question; ``answers`` are the
+    kept answers best first (``answers[0] is answer`` when there is one); ``citations`` number the passages;
+    ``answer_citations[i]`` is the citation number of ``answers[i]``; ``hits`` are the retrieved chunks in order.
+    """
+
+    question: str
+    resolved_question: str  # the self-contained question after follow-up resolution
+    answer: Answer | None
+    answers: tuple[Answer, ...]
+    answer_citations: tuple[int, ...]
+    citations: tuple[Citation, ...]
+    hits: tuple[Hit, ...]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        """The object ``qa ask --json`` prints (the contract in DESIGN.md)."""
+
+        def answer_json(answer: Answer, n: int) -> dict:
+            return {
+                "text": answer.text,
+                "doc_id": answer.doc_id,
+                "start": answer.start,
+                "end": answer.end,
+                "score": round(answer.score, 4),
+                "citation": n,
+            }
+
+        answers = [answer_json(a, n) for a, n in zip(self.answers, self.answer_citations)]
+        citations = []
+        for c in self.citations:
+            item = asdict(c)
+            item["score"] = round(c.score, 4)
+            citations.append(item)
+        return {
+            "question": self.question,
+            "answer": answers[0] if self.answer is not None else None,
+            "answers": answers,
+            "citations": citations,
+            "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
+        }

@@ -1,0 +1,79 @@
+"""Find the chunks that answer a question: dense and lexical lists, fused, then re-scored by sentence.
+
+Dense search finds paraphrases; BM25 finds rare names and numbers the embedder blurs ("SM-3", "START-1").
+Reciprocal rank fusion merges the two lists without calibrating their scores against each other. The fused
+candidates are then re-scored by their best sentence (the sentence vectors stored at index time), because one
+sentence answers a factoid question and a chunk's average meaning can hide it.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from qa.config import Settings
+from qa.corpus import Corpus
+from qa.records import Hit
+
+SENTENCE_WEIGHT = 0.6  # best-sentence cosine against whole-chunk evidence, when re-scoring
+DUPLICATE_COSINE = 0.97  # chunks this alike say the same thing; the later one is dropped
+
+
+class Retriever:
+    """``retrieve_batch(questions, vectors)`` -> a ranked ``list[Hit]`` per question."""
+
+    def __init__(self, corpus: Corpus, settings: Settings):
+        self.corpus = corpus
+        self.data = corpus.data
+        self.settings = settings
+
+    def retrieve_batch(self, questions: list[str], vectors: np.ndarray,
+                       timings: list[dict] | None = None) -> list[list[Hit]]:
+        n_chunks = len(self.data.chunks)
+        if n_chunks == 0:
+            return [[] for _ in questions]
+        k = min(self.settings.retrieve_k, n_chunks)
+        started = time.perf_counter()
+        dense_lists: list[list[int]] = [[] for _ in questions]
+        if self.settings.dense:
+            _, ids = self.data.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
+            dense_lists = [[int(i) for i in row if i >= 0] for row in ids]
+        dense_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
+        results = []
+        for qi, question in enumerate(questions):
+            started = time.perf_counter()
+            lexical = [i for i, _ in self.data.lexical.search(question, k)] if self.settings.lexical else []
+            lexical_ms = (time.perf_counter() - started) * 1000
+            started = time.perf_counter()
+            hits = self._fuse(vectors[qi], dense_lists[qi], lexical)
+            results.append(hits)
+            if timings is not None:
+                timings.append({"dense": dense_ms, "lexical": lexical_ms,
+                                "fusion": (time.perf_counter() - started) * 1000})
+        return results
+
+    def _fuse(self, vector: np.ndarray, dense: list[int], lexical: list[int]) -> list[Hit]:
+        fused: dict[int, float] = {}
+        for ranking in (dense, lexical):
+            for rank, chunk_index in enumerate(ranking, start=1):
+                fused[chunk_index] = fused.get(chunk_index, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+        candidates = list(fused)
+        if not candidates:
+            return []
+        scores = np.array([fused[c] for c in candidates]) * self.settings.rrf_k / 2  # 1.0 = top of both lists
+        if self.settings.sentence_rescoring:
+            chunk_cos = self.data.chunk_vectors[candidates] @ vector
+            best_sentence = np.array([self.corpus.best_sentence_cosine(c, vector) for c in candidates])
+            scores = SENTENCE_WEIGHT * best_sentence + (1 - SENTENCE_WEIGHT) * chunk_cos + 0.1 * scores
+        order = np.argsort(-scores, kind="stable")
+        hits: list[Hit] = []
+        kept_vectors: list[np.ndarray] = []
+        for position in order:
+            chunk_index = candidates[position]
+            chunk_vector = self.data.chunk_vectors[chunk_index]
+            if any(float(chunk_vector @ v) >= DUPLICATE_COSINE for v in kept_vectors):
+                continue
+            kept_vectors.append(chunk_vector)
+            hits.append(Hit(self.data.chunks[chunk_index], float(scores[position]), len(hits) + 1))
+        return hits

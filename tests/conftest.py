@@ -1,0 +1,45 @@
+"""Shared fixtures: the real model, spaCy and an index of the seeds, each made once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from embeddings.embedder import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def seed_index(tmp_path_factory, embedder) -> Path:
+    """An index of seeds/ built once; tests that change an index copy the seeds first."""
+    from embeddings.indexer import index_paths
+
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    index_paths([SEEDS], index_dir, embedder=embedder)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def assistant(seed_index, embedder):
+    from qa.assistant import Assistant
+    from qa.config import Settings
+
+    return Assistant.load(seed_index, Settings(), embedder=embedder)
+
+
+@pytest.fixture
+def seeds_copy(tmp_path) -> Path:
+    target = tmp_path / "articles"
+    shutil.copytree(SEEDS, target)
+    return target

@@ -1,0 +1,56 @@
+import pytest
+
+from embeddings.loader import decode_article, load_paths, title_of
+from qa.errors import DocumentError
+
+
+def test_doc_id_is_path_relative_to_the_indexed_folder(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.txt").write_text("Title A\n\nBody.", encoding="utf-8")
+    (tmp_path / "sub" / "b.md").write_text("# Title B\nBody.", encoding="utf-8")
+    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    result = load_paths([tmp_path], max_bytes=10_000)
+    assert [d.doc_id for d in result.documents] == ["a.txt", "sub/b.md"]
+
+
+def test_text_is_kept_exactly_as_read(tmp_path):
+    raw = "Headline\r\n\tTabbed “quoted” text\u00a0with nbsp 🚀 and CRLF.\r\n"
+    (tmp_path / "x.txt").write_bytes(raw.encode("utf-8"))
+    (document,) = load_paths([tmp_path], max_bytes=10_000).documents
+    assert document.text == raw
+    assert document.title == "Headline"
+
+
+def test_title_is_the_first_non_empty_line():
+    assert title_of("\n\n   \n  First line  \nsecond") == "First line"
+
+
+def test_byte_order_marks_name_the_encoding():
+    assert decode_article("hello".encode("utf-16"), "x") == "hello"
+    assert decode_article(b"\xef\xbb\xbfhello", "x") == "hello"
+
+
+def test_non_utf8_file_is_refused_with_a_clear_message():
+    with pytest.raises(DocumentError, match=r"x.txt: is not UTF-8 .*iconv"):
+        decode_article("café".encode("latin-1"), "x.txt")
+
+
+def test_binary_file_is_refused():
+    with pytest.raises(DocumentError, match="binary"):
+        decode_article(b"\x89PNG\r\n\x1a\n\x00\x00\x00", "x.png")
+
+
+def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(tmp_path):
+    (tmp_path / "good.txt").write_text("A good article.", encoding="utf-8")
+    (tmp_path / "empty.txt").write_text("   \n", encoding="utf-8")
+    (tmp_path / "latin.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "huge.txt").write_text("x" * 2000, encoding="utf-8")
+    result = load_paths([tmp_path], max_bytes=1000)
+    assert [d.doc_id for d in result.documents] == ["good.txt"]
+    assert len(result.skipped) == 3
+    assert all("\n" not in reason for reason in result.skipped)
+
+
+def test_missing_path_is_an_error(tmp_path):
+    with pytest.raises(DocumentError, match="no such file or folder"):
+        load_paths([tmp_path / "nope"], max_bytes=1000)

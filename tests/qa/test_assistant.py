@@ -1,0 +1,64 @@
+"""The pipeline object on the seeds: spans copied from articles, citations that point at them."""
+
+import json
+
+import pytest
+
+from qa.errors import InputError
+from tests.conftest import ROOT
+
+GOLD = json.loads((ROOT / "eval" / "gold_qa.json").read_text(encoding="utf-8"))["questions"]
+
+
+@pytest.fixture(scope="module")
+def responses(assistant):
+    return assistant.answer_batch([q["question"] for q in GOLD])
+
+
+def test_every_answer_is_the_article_slice_at_its_offsets(assistant, responses):
+    for response in responses:
+        for answer in response.answers:
+            assert assistant.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
+
+
+def test_every_citation_text_equals_the_article_slice(assistant, responses):
+    for response in responses:
+        for citation in response.citations:
+            assert citation.text == assistant.documents[citation.doc_id].text[citation.start:citation.end]
+
+
+def test_answer_offsets_inside_the_citation_mark_the_answer(responses):
+    for response in responses:
+        for answer, n in zip(response.answers, response.answer_citations):
+            citation = response.citations[n - 1]
+            assert citation.doc_id == answer.doc_id
+            assert citation.text[citation.answer_start:citation.answer_end] == answer.text or \
+                citation.start <= answer.start and answer.end <= citation.end
+
+
+def test_citations_are_numbered_from_one(responses):
+    for response in responses:
+        assert [c.n for c in response.citations] == list(range(1, len(response.citations) + 1))
+
+
+def test_answer_is_the_same_alone_and_in_a_batch(assistant, responses):
+    alone = assistant.answer(GOLD[0]["question"]).answer
+    batched = responses[0].answer
+    assert (alone.text, alone.doc_id, alone.start, alone.end) == (batched.text, batched.doc_id, batched.start,
+                                                                  batched.end)
+    assert alone.score == pytest.approx(batched.score, abs=1e-4)  # batch padding moves the last float bits
+
+
+def test_confidence_is_between_zero_and_one(responses):
+    assert all(0.0 <= a.score <= 1.0 for r in responses for a in r.answers)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\u200b\u200b", "?!", None, 42])
+def test_bad_questions_raise_input_error(assistant, question):
+    with pytest.raises(InputError):
+        assistant.answer(question)
+
+
+def test_huge_question_is_refused(assistant):
+    with pytest.raises(InputError, match="limit"):
+        assistant.answer("why " * 300_000)
