@@ -29,6 +29,15 @@ def count_cl100k(text: str) -> int:
     return len(cl100k().encode(text, disallowed_special=()))
 
 
+def _in_order(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans by start, one per start: when the model limit cuts overlapping chunks again, a piece of one can start
+    where the next chunk starts; the longer of the two holds the shorter."""
+    longest: dict[int, int] = {}
+    for start, end in spans:
+        longest[start] = max(longest.get(start, end), end)
+    return sorted(longest.items())
+
+
 class Chunker:
     """Packs sentences into chunks of at most ``max_tokens`` cl100k tokens, overlapping by whole sentences.
 
@@ -55,7 +64,7 @@ class Chunker:
         for sentences in blocks:
             pieces = [piece for s, e in sentences for piece in self._fit_sentence(text, s, e)]
             spans.extend(self._pack(text, pieces))
-        spans = self._fit_model(text, spans)
+        spans = _in_order(self._fit_model(text, spans))
         return [Chunk(chunk_id=i, doc_id=document.doc_id, start=s, end=e, text=text[s:e],
                       n_tokens=count_cl100k(text[s:e])) for i, (s, e) in enumerate(spans)]
 
@@ -63,6 +72,11 @@ class Chunker:
         """A sentence over the limit is cut between words into pieces that fit."""
         if count_cl100k(text[start:end]) <= self.max_tokens:
             return [(start, end)]
+        # Greedy by words first; the count there is an estimate (any white space counts as one space), so each
+        # piece is then checked and cut again where it is still over.
+        return [fit for s, e in self._pack_words(text, start, end) for fit in self._fit_exactly(text, s, e)]
+
+    def _pack_words(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
         pieces, piece_start, used = [], None, 0
         for word in _WORDS.finditer(text, start, end):
             n = count_cl100k(" " + word.group())
@@ -77,12 +91,38 @@ class Chunker:
             pieces.append((piece_start, previous_end))
         return pieces
 
+    def _fit_exactly(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
+        """Pieces of ``[start, end)`` within the limit: halved between words, and a single "word" over the limit
+        (a long URL, a run of digits) cut between characters."""
+        if count_cl100k(text[start:end]) <= self.max_tokens:
+            return [(start, end)]
+        words = list(_WORDS.finditer(text, start, end))
+        if len(words) >= 2:
+            middle = len(words) // 2
+            return (self._fit_exactly(text, start, words[middle - 1].end())
+                    + self._fit_exactly(text, words[middle].start(), end))
+        pieces, cursor = [], start
+        while cursor < end:
+            # The longest prefix that fits (at least one character), looked for within a bounded window.
+            low, high = cursor + 1, min(end, cursor + 32 * self.max_tokens)
+            while low < high:
+                middle = (low + high + 1) // 2
+                if count_cl100k(text[cursor:middle]) <= self.max_tokens:
+                    low = middle
+                else:
+                    high = middle - 1
+            pieces.append((cursor, low))
+            cursor = low
+        return pieces
+
     def _pack(self, text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
         sizes = [count_cl100k(text[s:e]) for s, e in sentences]
         chunks, first = [], 0
         while first < len(sentences):
             last, used = first, sizes[first]
-            while last + 1 < len(sentences) and used + sizes[last + 1] <= self.max_tokens:
+            while (last + 1 < len(sentences) and used + sizes[last + 1] <= self.max_tokens
+                   # the white space between sentences has tokens of its own ("\n\n"): count the real text too
+                   and count_cl100k(text[sentences[first][0]:sentences[last + 1][1]]) <= self.max_tokens):
                 last += 1
                 used += sizes[last]
             chunks.append((sentences[first][0], sentences[last][1]))
@@ -99,7 +139,7 @@ class Chunker:
         result = []
         counts = self.model_tokens([text[s:e] for s, e in spans])
         for (start, end), n in zip(spans, counts):
-            if n <= self.model_max_tokens:
+            if n <= self.model_max_tokens or end - start <= 1:  # one character cannot be cut further
                 result.append((start, end))
                 continue
             words = list(_WORDS.finditer(text, start, end))

@@ -5,6 +5,7 @@ Furniture is recognised by general rules, not by a list of known strings:
 - lines built around web boilerplate phrases (comment prompts, mailing lists, donations, log-in, cookies);
 - lines that repeat across articles of the same corpus (a site's footer appears in every article it serves);
 - lines mostly in another script than the article's (a widget's Cyrillic caption in an English article).
+Bylines ("By Jane Doe") are short and unpunctuated too, but say who wrote the article, so they are kept.
 The spans are offsets into ``Document.text``; nothing is rewritten, so offsets downstream stay exact.
 """
 
@@ -26,6 +27,7 @@ _BOILERPLATE = re.compile(
     r"|click here|read more|also read|advertisement|related (articles|stories)|stay tuned)",
     re.IGNORECASE,
 )
+_BYLINE = re.compile(r"^(?:[Bb]y|[Ww]ritten by|[Rr]eported by)\s+[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}$")
 SHORT_LINE_WORDS = 8  # a line with fewer words and no sentence punctuation is a label, not prose
 BOILERPLATE_LINE_WORDS = 14  # boilerplate phrases only mark lines this short: in prose they are just words
 
@@ -87,6 +89,8 @@ def is_furniture(line: str, repeated: frozenset[str] = frozenset(), script: str 
     # Long lines are prose even when repeated (two sites can carry the same wire story).
     if len(words) < BOILERPLATE_LINE_WORDS and (line_key(line) in repeated or _BOILERPLATE.search(line)):
         return True
+    if _BYLINE.match(line):  # "By Linda D. Kozaryn": who wrote it is part of the article
+        return False
     return len(words) < SHORT_LINE_WORDS and not _SENTENCE_END.search(line)
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings import dense_index
 from embeddings.analysis import Analysis, analyse_many, body_blocks
 from embeddings.chunker import Chunker
 from embeddings.cleaner import body_spans, repeated_lines
 from embeddings.embedder import Embedder
-from embeddings.index_store import IndexData, chunk_and_sentence_ranges, read_index, write_index
+from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
 from embeddings.lexical import LexicalIndex
 from embeddings.loader import load_paths
 from qa.config import Settings
@@ -85,6 +86,7 @@ def index_documents(documents: list[Document], index_dir: Path, settings: Settin
     index_dir = Path(index_dir)
     report = IndexReport(index_dir=str(index_dir))
     documents = sorted(documents, key=lambda d: d.doc_id)
+    prepare_build(index_dir)
     previous = _previous(index_dir, settings)
     old = _pieces_of(previous) if previous is not None else {}
 
@@ -170,16 +172,13 @@ def _make_pieces(fresh: list[tuple[Document, list[tuple[int, int]]]], settings: 
 
 
 def _assemble(pieces: list[_Piece], settings: Settings, dimension: int) -> IndexData:
-    import faiss
-
     chunks: list[Chunk] = []
     for piece in pieces:
         first = len(chunks)
         chunks.extend([replace(c, chunk_id=first + i) for i, c in enumerate(piece.chunks)])
     chunk_vectors = _stack([p.chunk_vectors for p in pieces], dimension)
     sentence_vectors = _stack([p.sentence_vectors for p in pieces], dimension)
-    dense = faiss.IndexFlatIP(dimension)  # inner product of unit vectors is their cosine
-    dense.add(chunk_vectors)
+    dense = dense_index.build(chunk_vectors, settings)  # exact or approximate by corpus size and settings
     return IndexData(
         embedding_model=settings.embedding_model,
         dimension=dimension,

@@ -64,10 +64,20 @@ def make_document(doc_id: str, text: str, path: str = "", title: str | None = No
 def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
     """Load one article; raises DocumentError with a one-line reason."""
     try:
+        doc_id.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name: it could not be written to the index or shown
+        raise DocumentError(f"{doc_id.encode('utf-8', 'backslashreplace').decode()}: the file name is not UTF-8; "
+                            f"rename the file") from None
+    try:
+        if not path.is_file():  # a pipe or a device would block or never end
+            raise DocumentError(f"{doc_id}: is not a regular file")
         size = path.stat().st_size
         if size > max_bytes:
             raise DocumentError(f"{doc_id}: is {size:,} bytes, over the {max_bytes:,}-byte limit for one article")
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)  # the file may have grown since stat()
+        if len(data) > max_bytes:
+            raise DocumentError(f"{doc_id}: is over the {max_bytes:,}-byte limit for one article")
     except OSError as error:
         raise DocumentError(f"{doc_id}: cannot be read ({error.strerror or error})") from None
     text = decode_article(data, doc_id)

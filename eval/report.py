@@ -129,6 +129,14 @@ def _answer_text(row: dict) -> str:
     return "(abstained)" if row["answer"] is None else row["answer"]
 
 
+def _question_text(row: dict) -> str:
+    """The question, and for a rewritten follow-up the self-contained question the assistant answered."""
+    resolved = row.get("resolved_question")
+    if "turn" in row and resolved and resolved != row["question"]:
+        return f"{row['question']} → {resolved}"
+    return row["question"]
+
+
 def _gold_text(row: dict) -> str:
     return " / ".join(row["gold"]) if row["gold"] else "(unanswerable)"
 
@@ -136,7 +144,7 @@ def _gold_text(row: dict) -> str:
 def _delta(before, after, key: str) -> str:
     if not isinstance(before, (int, float)) or not isinstance(after, (int, float)):
         return ""
-    if key == "n_questions":
+    if key in ("n_questions", "n_dialogues"):
         return f"{after - before:+d}"
     return f"{after - before:+.1f}" if key.startswith("latency") else f"{after - before:+.3f}"
 
@@ -176,7 +184,8 @@ def render_markdown(result: EvalResult, baseline: dict | None = None) -> str:
     if baseline is not None:
         lines += ["", "## Against the baseline", ""]
         rows = []
-        for key in (*SCORE_KEYS, *LATENCY_KEYS, "n_questions"):
+        dialogue_keys = [k for k in DIALOGUE_KEYS if k in metrics or k in baseline]
+        for key in (*SCORE_KEYS, *LATENCY_KEYS, "n_questions", *dialogue_keys):
             before, after = baseline.get(key), metrics.get(key)
             rows.append([key, _value(before, key), _value(after, key), _delta(before, after, key)])
         lines += _md_table(["metric", "baseline", "this run", "change"], rows)
@@ -189,7 +198,7 @@ def render_markdown(result: EvalResult, baseline: dict | None = None) -> str:
             row["id"],
             row["type"],
             row["split"],
-            row["question"],
+            _question_text(row),
             _gold_text(row),
             _answer_text(row),
             "—" if row["f1"] is None else _value(row["f1"]),
@@ -222,9 +231,12 @@ def _grouped_bars(axes, groups: Sequence[str], series: Sequence[tuple[str, Seque
         xs = [g + (s - (n - 1) / 2) * width for g in range(len(groups))]
         heights = [0.0 if v is None else v for v in values]
         bars = axes.bar(xs, heights, width, label=label)
-        for bar, value in zip(bars, values):
+        for x, bar, value in zip(xs, bars, values):
             if value is None:
                 bar.set_visible(False)
+            elif value == 0:
+                # A zero bar has no height: mark it, so 0 reads differently from n/a (no bar, no mark).
+                axes.annotate("0", (x, 0), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7)
     axes.set_xticks(range(len(groups)))
     axes.set_xticklabels(groups)
 

@@ -1,12 +1,14 @@
 """The ``qa`` command: parse arguments, call the library, format the result. No retrieval or reading here.
 
-Exit status: 0 on success, 2 on bad input (a one-line message on stderr, never a traceback).
+Exit status: 0 on success, 2 on bad input (a one-line message on stderr, never a traceback), 1 on a fault of
+ours (one line too; ``QA_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +16,17 @@ from qa.errors import QAError
 
 DEFAULT_INDEX = ".qa-index"
 DEFAULT_SOURCES = ["seeds"]
+
+
+def one_line(text: object) -> str:
+    """A message on one line, whatever it quotes (a file name with a newline, a parser's multi-line error)."""
+    return " ".join(str(text).split())
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        """argparse prints the usage and then the error; one line that points to --help is clearer."""
+        self.exit(2, f"{self.prog}: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def _settings(args):
@@ -32,7 +45,7 @@ def cmd_index(args) -> int:
 
     report = index_paths([Path(p) for p in (args.paths or DEFAULT_SOURCES)], Path(args.index), _settings(args))
     for reason in report.skipped:
-        print(f"skipped: {reason}", file=sys.stderr)
+        print(f"skipped: {one_line(reason)}", file=sys.stderr)
     print(report.summary())
     return 0
 
@@ -88,7 +101,7 @@ def cmd_chat(args) -> int:
         try:
             response = conversation.ask(question)
         except QAError as error:
-            print(f"qa: {error}", file=sys.stderr)
+            print(f"qa: {one_line(error)}", file=sys.stderr)
             continue
         if response.resolved_question != response.question:
             print(f"(understood as: {response.resolved_question})")
@@ -114,11 +127,12 @@ def cmd_serve(args) -> int:
     from ui.server import serve
 
     return serve(index_dir=Path(args.index), host=args.host, port=args.port, settings=_settings(args),
-                 sources=[Path(p) for p in (args.sources or DEFAULT_SOURCES)])
+                 sources=[Path(p) for p in (args.sources or DEFAULT_SOURCES)], share=args.share, auth=args.auth,
+                 feedback=Path(args.feedback) if args.feedback is not None else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="qa", description="Ask questions about a folder of news articles; every answer is a span copied from "
                                "an article, with numbered citations.",
         epilog="Example: qa index seeds/ && qa ask \"who led the Russian delegation in Budapest?\"")
@@ -158,8 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "serve":
             p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
             p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+            p.add_argument("--share", action="store_true", help="also make a public Gradio link (needs a login)")
+            p.add_argument("--auth", metavar="USER:PASSWORD",
+                           help="require this login; QA_AUTH=USER:PASSWORD does the same without showing it in ps. "
+                                "Needed for a --host other machines can reach, and for --share")
             p.add_argument("--sources", nargs="*", metavar="PATH",
                            help="article folders the index is built from; uploads are saved to the first")
+            p.add_argument("--feedback", metavar="FILE",
+                           help="where thumbs up/down are appended as JSON lines (default: feedback.jsonl next "
+                                "to the index folder)")
     return parser
 
 
@@ -169,13 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QAError as error:
-        print(f"qa: {error}", file=sys.stderr)
+        print(f"qa: {one_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:  # the system refused: a full disk, a folder we may not write
+        print(f"qa: {one_line(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - a bug of ours still gets one line, not a wall of traceback
+        if os.environ.get("QA_DEBUG"):
+            raise
+        print(f"qa: internal error ({type(error).__name__}: {one_line(error)[:200]}); "
+              f"run with QA_DEBUG=1 to see where", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -39,6 +39,17 @@ class Settings:
     max_history_turns: int = 20
     # Files.
     max_file_bytes: int = 5_000_000
+    # Dense index (embeddings/dense_index.py). These six change what is built, so the manifest records them.
+    dense_index: str = "auto"  # auto (flat up to dense_auto_threshold chunks, then ivf), flat, hnsw or ivf
+    vector_dtype: str = "float32"  # float32, float16 (half the memory) or pq (pq_m bytes a vector)
+    dense_auto_threshold: int = 100_000  # chunks; an exact scan of this many takes ~10 ms on one core
+    hnsw_m: int = 32  # graph neighbours per vector
+    ivf_nlist: int = 0  # IVF lists; 0: about sqrt(chunks)
+    pq_m: int = 48  # PQ sub-quantisers (bytes per vector); must divide the dimension
+    # Dense index, query side: how much of an approximate index a search visits (more: slower, nearer exact).
+    ef_search: int = 64  # HNSW
+    nprobe: int = 32  # IVF lists scanned
+    mmap_index: bool = True  # map the index files instead of reading them into memory
 
     def __post_init__(self) -> None:
         for name in ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars"):
@@ -49,6 +60,17 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
+        for name in ("dense_auto_threshold", "hnsw_m", "pq_m", "ef_search", "nprobe"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise InputError(f"{name} must be a positive integer. Currently, {name} is {value!r}")
+        if not isinstance(self.ivf_nlist, int) or self.ivf_nlist < 0:
+            raise InputError(f"ivf_nlist must be >= 0 (0: chosen by size). Currently, it is {self.ivf_nlist!r}")
+        for name, allowed in (("dense_index", ("auto", "flat", "hnsw", "ivf")),
+                              ("vector_dtype", ("float32", "float16", "pq"))):
+            if getattr(self, name) not in allowed:
+                raise InputError(f"{name} must be one of {', '.join(allowed)}. "
+                                 f"Currently, {name} is {getattr(self, name)!r}")
 
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the non-``None`` overrides applied (an explicit 0 or False stays)."""
@@ -60,6 +82,12 @@ class Settings:
             "embedding_model": self.embedding_model,
             "chunk_tokens": self.chunk_tokens,
             "chunk_overlap_sentences": self.chunk_overlap_sentences,
+            "dense_index": self.dense_index,
+            "vector_dtype": self.vector_dtype,
+            "dense_auto_threshold": self.dense_auto_threshold,
+            "hnsw_m": self.hnsw_m,
+            "ivf_nlist": self.ivf_nlist,
+            "pq_m": self.pq_m,
         }
 
 

@@ -6,6 +6,7 @@ at index time) and a question only scores them. Every candidate is a ``[start, e
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from embeddings.analysis import Analysis
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges
-from embeddings.lexical import STOP_WORDS
+from embeddings.lexical import STOP_WORDS, tokenize
 
 KINDS = ("entity", "noun_chunk", "phrase", "clause", "number")
 # Clause heads and the markers that introduce a reason or purpose.
@@ -50,9 +51,18 @@ class Corpus:
         self.doc_index = {d.doc_id: i for i, d in enumerate(data.documents)}
         self.sentences: list[Sentence] = []
         self.candidates: list[list[Candidate]] = []
-        self.lemmas_lower: list[list[str]] = [[lemma.lower() for lemma in a.lemma] for a in data.analyses]
+        vocabulary = {lemma.lower().replace(".", "") for a in data.analyses for lemma in a.lemma}
+        self._keys: dict[str, str] = {}
+        for word in vocabulary:
+            self._keys[word] = word_key(word, vocabulary)
+        # Token lemmas as match keys: lower case, "U.S." -> "us", "Russian" -> "russia" (see word_key).
+        self.lemmas_lower: list[list[str]] = [[self.key(lemma) for lemma in a.lemma] for a in data.analyses]
+        self.edges: list[tuple[list[int], list[int]]] = []  # leftmost and rightmost token of each subtree
+        self.entity_starts: list[list[int]] = []
         for doc, analysis in enumerate(data.analyses):
             edges = _subtree_edges(analysis.head)
+            self.edges.append(edges)
+            self.entity_starts.append([e[0] for e in analysis.entities])
             for start, end in analysis.sentences:
                 t0 = bisect_left(analysis.token_start, start)
                 t1 = bisect_left(analysis.token_start, end)
@@ -62,6 +72,21 @@ class Corpus:
                 self.sentences.append(Sentence(doc, start, end, t0, t1, lemmas))
                 self.candidates.append(_candidates(analysis, start, end, t0, t1, edges))
         self.chunk_sentences = self._chunk_sentence_ranges()
+        self.span_views: dict[int, list] = {}  # sentence -> qa.span_features.SpanView list, filled on first use
+        # Lexical view of each sentence, with idf over sentences: "which sentence shares the question's rare words".
+        self.sentence_terms = [frozenset(tokenize(data.documents[s.doc].text[s.start:s.end])) for s in self.sentences]
+        document_frequency: dict[str, int] = {}
+        for terms in self.sentence_terms:
+            for term in terms:
+                document_frequency[term] = document_frequency.get(term, 0) + 1
+        n = max(len(self.sentences), 1)
+        self.idf = {term: math.log(1 + n / df) for term, df in document_frequency.items()}
+        self.unseen_idf = math.log(1 + n)
+        lemma_frequency: dict[str, int] = {}
+        for sentence in self.sentences:
+            for lemma in sentence.lemmas:
+                lemma_frequency[lemma] = lemma_frequency.get(lemma, 0) + 1
+        self.lemma_idf = {lemma: math.log(1 + n / df) for lemma, df in lemma_frequency.items()}
 
     def _chunk_sentence_ranges(self) -> list[tuple[int, int]]:
         """For each chunk, the global indices ``[first, last)`` of the sentences inside it."""
@@ -76,11 +101,51 @@ class Corpus:
                 result.append((s0 + first, s0 + max(first, last)))
         return result
 
-    def best_sentence_cosine(self, chunk_index: int, vector: np.ndarray) -> float:
+    def key(self, lemma: str) -> str:
+        """The form two words share when they should match: see ``word_key``."""
+        word = lemma.lower().replace(".", "")
+        key = self._keys.get(word)
+        return key if key is not None else word
+
+    def entities_between(self, doc: int, start: int, end: int) -> list[tuple[int, int, str]]:
+        """The entities of an article inside ``[start, end)``."""
+        entities = self.data.analyses[doc].entities
+        i = bisect_left(self.entity_starts[doc], start)
+        found = []
+        while i < len(entities) and entities[i][0] < end:
+            if entities[i][1] <= end:
+                found.append(entities[i])
+            i += 1
+        return found
+
+    def lexical_overlap(self, terms: frozenset[str], sentence: int) -> float:
+        """Share of the question's idf mass found in the sentence (0..1); unseen terms count as rare."""
+        total = sum(self.idf.get(t, self.unseen_idf) for t in terms)
+        if total <= 0:
+            return 0.0
+        return sum(self.idf[t] for t in terms & self.sentence_terms[sentence]) / total
+
+    def best_sentence_score(self, chunk_index: int, vector: np.ndarray, terms: frozenset[str],
+                            lexical_weight: float) -> float:
+        """The chunk's best sentence by cosine plus weighted lexical overlap with the question."""
         first, last = self.chunk_sentences[chunk_index]
         if last <= first:
             return float(self.data.chunk_vectors[chunk_index] @ vector)
-        return float(np.max(self.data.sentence_vectors[first:last] @ vector))
+        cosines = self.data.sentence_vectors[first:last] @ vector
+        return max(float(c) + lexical_weight * self.lexical_overlap(terms, first + i) for i, c in enumerate(cosines))
+
+
+def word_key(word: str, vocabulary: set[str]) -> str:
+    """Fold a derived adjective onto the name it comes from when the corpus has that name: "russian" -> "russia",
+    "european" -> "europe", "american" -> "america". Questions say "Russia's minister" where articles say
+    "Russian minister"; a lemmatiser keeps them apart.
+    """
+    if len(word) > 4 and word.endswith("s") and word[:-1] in vocabulary:
+        word = word[:-1]  # "russians" -> "russian" (a proper noun's plural is often left unlemmatised)
+    for suffix in ("ian", "an", "n"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix) and word[: -len(suffix)] in vocabulary:
+            return word[: -len(suffix)]
+    return word
 
 
 def _subtree_edges(heads: list[int]) -> tuple[list[int], list[int]]:
@@ -127,27 +192,49 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
             b = bisect_left(analysis.token_start, e_end)
             head = max(range(a, b), key=lambda t: not (a <= analysis.head[t] < b)) if b > a else a
             add(a, b, "entity", label, head)
+    def add_phrase(a: int, b: int, kind: str, head: int, marker: str = "") -> None:
+        add(a, b, kind, head=head, marker=marker)
+        # The same phrase without its determiner or possessive: "the two-plus-two format" -> "two-plus-two format".
+        trimmed = a
+        while trimmed < b and (analysis.pos[trimmed] in ("DET", "PUNCT") or analysis.tag[trimmed] == "PRP$"):
+            trimmed += 1
+        add(trimmed, b, kind, head=head, marker=marker)
+        # Shorter readings of a long phrase: up to each right-hand dependent of its head, and up to a comma
+        # ("attacks from Iran or North Korea, whose nuclear programs ..." -> "attacks from Iran or North Korea").
+        for child in range(head + 1, b):
+            if analysis.head[child] == head and child != head:
+                add(a, right[child] + 1, kind, head=head, marker=marker)
+        for t in range(head + 1, b):
+            if analysis.lemma[t] in (",", ";", "(", "—", "–"):
+                add(a, t, kind, head=head, marker=marker)
+                break
+
     for c_start, c_end in analysis.noun_chunks:
         if start <= c_start and c_end <= end:
             a = bisect_left(analysis.token_start, c_start)
             b = bisect_left(analysis.token_start, c_end)
-            add(a, b, "noun_chunk", head=b - 1)
+            add_phrase(a, b, "noun_chunk", b - 1)
     for t in range(t0, t1):
         pos, dep = analysis.pos[t], analysis.dep[t]
         if pos in ("NOUN", "PROPN") and right[t] > t:
-            add(left[t], right[t] + 1, "phrase", head=t)
+            add_phrase(left[t], right[t] + 1, "phrase", t)
         if pos == "NUM":
             add(t, t + 1, "number", head=t)
             if analysis.head[t] != t and analysis.pos[analysis.head[t]] == "NOUN" and analysis.head[t] == t + 1:
                 add(t, t + 2, "number", head=t + 1)
+            # A range: "10 to 15", "two or three".
+            if t + 2 < t1 and analysis.lemma[t + 1].lower() in ("to", "or", "-", "and") and analysis.pos[t + 2] == "NUM":
+                add(t, t + 3, "number", head=t + 2)
+        if pos == "ADJ" and dep in ("acomp", "oprd", "attr", "xcomp", "ccomp"):
+            add(t, t + 1, "phrase", head=t)  # a predicate: "considers the proposals to be [inadequate]"
         if dep in _CLAUSE_DEPS or (dep == "prep" and analysis.lemma[t].lower() in ("as", "over", "because")):
             a, b = left[t], right[t] + 1
             marker = analysis.lemma[a].lower() if a < t1 else ""
             if dep == "prep":
-                add(t + 1, b, "clause", head=t, marker=analysis.lemma[t].lower())
+                add_phrase(t + 1, b, "clause", t, analysis.lemma[t].lower())
             elif marker in _REASON_MARKERS:
-                add(a + 1, b, "clause", head=t, marker=marker)  # "because it ..." -> "it ..."
-                add(a, b, "clause", head=t, marker=marker)  # "to allay ..." stays whole
+                add_phrase(a + 1, b, "clause", t, marker)  # "because it ..." -> "it ..."
+                add_phrase(a, b, "clause", t, marker)  # "to allay ..." stays whole
             else:
-                add(a, b, "clause", head=t, marker=marker)
+                add_phrase(a, b, "clause", t, marker)
     return list(found.values())

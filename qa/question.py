@@ -13,6 +13,9 @@ from embeddings.lexical import STOP_WORDS
 
 PERSON = frozenset({"PERSON"})
 AGENT = frozenset({"PERSON", "ORG", "NORP"})
+# Labels an answer of each type may also carry, less often: "who" is a person, sometimes an organisation.
+RELATED = {"person": frozenset({"ORG", "NORP", "GPE"}), "time": frozenset({"CARDINAL"}),
+           "place": frozenset({"ORG", "NORP"}), "count": frozenset({"DATE", "TIME"}), "agent": frozenset({"GPE"})}
 TIME = frozenset({"DATE", "TIME"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
 COUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
@@ -26,8 +29,15 @@ _TYPE_NOUNS = {
     "organization": frozenset({"ORG"}), "organisation": frozenset({"ORG"}), "agency": frozenset({"ORG"}),
     "alliance": frozenset({"ORG"}), "company": frozenset({"ORG"}), "newspaper": frozenset({"ORG"}),
     "number": COUNT, "amount": COUNT, "percentage": frozenset({"PERCENT"}),
+    "treaty": frozenset({"LAW"}), "pact": frozenset({"LAW"}), "accord": frozenset({"LAW"}),
+    "agreement": frozenset({"LAW"}), "law": frozenset({"LAW"}), "act": frozenset({"LAW"}),
+    "convention": frozenset({"LAW"}), "event": frozenset({"EVENT"}), "summit": frozenset({"EVENT"}),
+    "war": frozenset({"EVENT"}), "language": frozenset({"LANGUAGE"}), "nationality": frozenset({"NORP"}),
 }
-_HOW_ADJECTIVES = {"many": COUNT, "much": COUNT, "long": TIME | COUNT, "old": COUNT | TIME, "far": COUNT,
+# For these nouns the labels are a hint, not a requirement: "which treaty" may be answered by "START-1".
+SOFT_TYPE_NOUNS = {"treaty", "pact", "accord", "agreement", "law", "act", "convention", "event", "summit", "war",
+                   "name", "place", "time", "number", "amount"}
+_HOW_ADJECTIVES = {"many": COUNT | {"DATE"}, "much": COUNT, "long": TIME | COUNT, "old": COUNT | TIME, "far": COUNT,
                    "often": TIME | COUNT, "soon": TIME, "large": COUNT, "big": COUNT}
 _WH = re.compile(r"\b(who|whom|whose|when|where|why|how|what|which)\b", re.IGNORECASE)
 
@@ -42,6 +52,10 @@ class QuestionAnalysis:
     focus: tuple[str, ...]  # content lemmas, lower case, in order
     focus_text: tuple[str, ...]  # the same words as written, lower case
     main_verb: str  # lemma of the question's main verb other than be/do/have
+    entities: tuple[tuple[str, str], ...] = ()  # (text lower case, label) of the question's named entities
+    wh_verb: str = ""  # lemma of the verb the question word hangs from: "ignite" in "what could the plans ignite"
+    wh_role: str = ""  # "subject", "object" or "other": the slot of that verb the answer fills
+    wh_preposition: str = ""  # "in" for "In which city ...", "on" for "On what day ..."
 
 
 def analyse_question(text: str, parse) -> QuestionAnalysis:
@@ -55,7 +69,7 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
     type_noun = ""
     answer_type = "thing"
     if wh in ("who", "whom", "whose"):
-        answer_type, labels = "person", AGENT
+        answer_type, labels = "person", PERSON
     elif wh == "when":
         answer_type, labels = "time", TIME
     elif wh == "where":
@@ -79,33 +93,78 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
             answer_type = "reason"
     focus, focus_text = [], []
     for t in tokens:
-        if t.is_punct or t.lower_ in STOP_WORDS or t.lower_ in _WH_WORDS or t.lemma_.lower() in ("be", "do", "have"):
+        if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _WH_WORDS or t.lemma_.lower() in ("be", "do", "have"):
             continue
         focus.append(t.lemma_.lower())
         focus_text.append(t.lower_)
     main_verb = next((t.lemma_.lower() for t in tokens if t.pos_ == "VERB" and t.lemma_.lower() not in
                       ("be", "do", "have")), "")
-    return QuestionAnalysis(text, wh, answer_type, labels, type_noun, tuple(focus), tuple(focus_text), main_verb)
+    entities = tuple((e.text.lower(), e.label_) for e in doc.ents)
+    wh_verb, wh_role = _wh_slot(wh_token)
+    before = doc[wh_token.i - 1] if wh_token is not None and wh_token.i > 0 else None
+    preposition = before.lower_ if before is not None and before.pos_ == "ADP" else ""
+    return QuestionAnalysis(text, wh, answer_type, labels, type_noun, tuple(focus), tuple(focus_text), main_verb,
+                            entities, wh_verb, wh_role, preposition)
+
+
+def role_of(dep: str, head_dep: str = "", head_lemma: str = "") -> str:
+    """A dependency label folded to the slot it fills; a passive's agent ("led by X") is its subject."""
+    if dep in ("nsubj", "csubj") or (dep == "pobj" and head_dep == "agent") or \
+            (dep == "pobj" and head_lemma == "by"):
+        return "subject"
+    if dep in ("dobj", "nsubjpass", "attr", "oprd", "dative", "obj"):
+        return "object"
+    return "other"
+
+
+def _wh_slot(wh_token) -> tuple[str, str]:
+    """The verb the question word (or the phrase it determines) hangs from, and the slot it fills there."""
+    if wh_token is None:
+        return "", ""
+    node = wh_token.head if wh_token.dep_ == "det" else wh_token
+    phrase_dep = node.dep_
+    head_dep, head_lemma = node.head.dep_, node.head.lemma_.lower()
+    for _ in range(4):
+        if node.head is node:
+            break
+        node = node.head
+        if node.pos_ in ("VERB", "AUX") and node.lemma_.lower() not in ("do", "be", "have"):
+            return node.lemma_.lower(), role_of(phrase_dep, head_dep, head_lemma)
+    return "", ""
 
 
 _WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "what", "which", "many", "much"}
 
 
 def _type_noun(wh_token) -> str:
-    """The noun a "what"/"which" question names: "which treaty", "what kind of approach", "what was the name"."""
-    head = wh_token.head
-    if wh_token.dep_ == "det" and head.pos_ in ("NOUN", "PROPN"):
-        noun = head
-    else:
-        # "What is the treaty that ...": the subject or attribute noun of the copula.
-        noun = next((t for t in wh_token.doc if t.dep_ in ("nsubj", "attr", "nsubjpass") and t.pos_ == "NOUN"
-                     and t.i != wh_token.i), None)
-        if noun is None:
-            return ""
-    # "kind of approach", "type of weapons": the noun after "of" is the real type.
-    if noun.lemma_.lower() in ("kind", "type", "sort", "form", "name") and any(c.dep_ == "prep" for c in noun.children):
-        prep = next(c for c in noun.children if c.dep_ == "prep")
-        objects = [c for c in prep.children if c.dep_ == "pobj"]
-        if objects and noun.lemma_.lower() != "name":
-            noun = objects[0]
-    return noun.lemma_.lower()
+    """The noun a "what"/"which" question names: "which arms pact" -> pact, "what kind of approach" -> approach.
+
+    Read from the words after the question word rather than the parse: a small parser often misreads questions.
+    Falls back to the noun of "what is/was the X ..." questions.
+    """
+    doc = wh_token.doc
+    i = wh_token.i + 1
+    noun = None
+    while i < len(doc) and doc[i].pos_ in ("ADJ", "NOUN", "PROPN", "NUM", "ADV") and not doc[i].is_punct:
+        if doc[i].pos_ in ("NOUN", "PROPN"):
+            noun = doc[i]
+        i += 1
+    if noun is not None and noun.lemma_.lower() in ("kind", "type", "sort", "form", "category", "name") \
+            and i + 1 < len(doc) and doc[i].lower_ == "of":
+        following = [t for t in doc[i + 1:] if t.pos_ in ("NOUN", "PROPN") or t.pos_ == "ADJ"]
+        nouns = []
+        for t in doc[i + 1:]:
+            if t.pos_ in ("NOUN", "PROPN"):
+                nouns.append(t)
+            elif nouns or t.pos_ not in ("ADJ", "DET"):
+                break
+        noun = nouns[-1] if nouns else (following[0] if following else noun)
+    if noun is None and i < len(doc) and doc[i].lemma_ == "be":
+        # "What was the name of ...", "What is the treaty that ...": the attribute after the copula.
+        for t in doc[i + 1:]:
+            if t.pos_ in ("NOUN", "PROPN"):
+                noun = t
+                break
+            if t.pos_ not in ("DET", "ADJ"):
+                break
+    return noun.lemma_.lower() if noun is not None else ""

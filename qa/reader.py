@@ -1,10 +1,14 @@
-"""The default extractive reader: score answer candidates with features and a fitted linear model.
+"""The default extractive reader: pick the answer sentence, then the answer span in it, with fitted weights.
 
-Candidates (entities, noun phrases, numbers and clauses) come from the analysis done at index time; only their
-question-dependent features are computed here: does the span carry the expected type, how relevant is its
-sentence (dense and lexical), how close is it to the question's words in the sentence and in the parse, does it
-merely repeat the question, how long is it, how many passages agree on it. The weights and the abstain threshold
-are fitted on the tuning part of the gold set (``python -m eval.fit_reader``) and kept in ``reader_weights.json``.
+Reading is two decisions, scored as ``log P(sentence) + log P(span | sentence)``:
+- which of the best retrieved sentences holds the answer (its cosine and lexical overlap with the question, its
+  passage's rank, whether it holds a span of the expected type near the question's words);
+- which candidate of that sentence is the answer (``qa.span_features``: type, position among the question's
+  words in the text and the parse, overlap with the question, length).
+Keeping the two apart lets a few dozen tuning questions fit each decision well; one model over every span of
+every sentence mixes them up. Candidates come from the analysis stored at index time, so only the question is
+parsed. Weights, confidence calibration and the abstain threshold come from ``python -m eval.fit_reader``
+(tuning split only) and live in ``reader_weights.json``.
 """
 
 from __future__ import annotations
@@ -17,91 +21,166 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.corpus import KINDS, Candidate, Corpus
+from embeddings.lexical import tokenize
+from qa.corpus import Candidate, Corpus
 from qa.question import QuestionAnalysis
 from qa.records import Answer, Hit
+from qa.retriever import SENTENCE_LEXICAL_WEIGHT
+from qa.span_features import SPAN_FEATURES, describe, focus_positions, span_features, view_question
 
 WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
-READ_HITS = 5  # chunks whose sentences are read
-READ_SENTENCES = 6  # best sentences whose candidates are scored
-FEATURES = (
-    "bias", "type_match", "type_partial", "type_noun", "no_type", "reason_clause", "reason_marker",
-    *(f"kind_{k}" for k in KINDS),
-    "sentence_cos", "sentence_overlap", "sentence_top", "chunk_rank",
-    "question_overlap", "all_in_question", "proximity", "log_length", "long", "agreement", "verb_link",
-    "subject", "object", "type_entity_mismatch",
-)
+READ_HITS = 5  # passages whose sentences are read
+READ_SENTENCES = 10  # best sentences whose candidates are scored
+SENTENCE_FEATURES = ("cosine", "lexical", "passage_rank", "top", "margin", "has_type", "best_local", "best_clause",
+                     "focus_coverage", "has_wh_verb", "best_span")
+# What the confidence is calibrated on: how sure the reader is between the options it saw, and how well the
+# answer's sentence covers the question at all (a question about a "Chinese delegation" when no article says
+# "Chinese" is not answered by the best sentence about delegations).
+CONFIDENCE_FEATURES = ("log_probability", "relevance", "type_match", "coverage", "unseen", "names_missing")
 _NORMALISE = re.compile(r"\W+")
-_STRONG_REASON = {"because", "since", "to", "considering", "order", "bid", "aim"}
 
 
-@dataclass(frozen=True)
-class Scored:
-    candidate: Candidate
-    sentence: int  # global sentence index
-    features: np.ndarray
+@dataclass
+class Reading:
+    """What the reader considered for one question: sentences, candidates and their features."""
+
+    sentences: list[int]  # global sentence indices
+    sentence_features: np.ndarray  # (sentences, SENTENCE_FEATURES)
+    relevance: np.ndarray  # each sentence's retrieval score (cosine + lexical overlap)
+    candidates: list[Candidate]
+    candidate_sentence: np.ndarray  # index into ``sentences`` for each candidate
+    span_features: np.ndarray  # (candidates, SPAN_FEATURES)
+    coverage: np.ndarray  # each sentence's share of the question's idf mass
+    unseen: float  # share of the question's idf mass in words no article has
+    names: tuple[str, ...] = ()  # the question's named entities, lower case
 
 
 def load_weights(path: Path = WEIGHTS_FILE) -> dict:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if list(data["features"]) != list(FEATURES):
+    if list(data["sentence_features"]) != list(SENTENCE_FEATURES) or \
+            list(data["span_features"]) != list(SPAN_FEATURES):
         raise ValueError(f"{path} was fitted for other features; refit with `python -m eval.fit_reader`")
     return data
 
 
+def log_softmax(values: np.ndarray) -> np.ndarray:
+    shifted = values - values.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
 class FeatureReader:
-    """``read(question, vector, hits)`` -> answers best first, each a span of its article."""
+    """``read(question, vector, hits, top_k)`` -> answers best first, each a span of its article."""
 
     def __init__(self, corpus: Corpus, weights: dict | None = None):
         self.corpus = corpus
-        weights = load_weights() if weights is None else weights
-        self.weights = np.asarray(weights["weights"], dtype=np.float64)
+        self.set_weights(load_weights() if weights is None else weights)
+
+    def set_weights(self, weights: dict) -> None:
+        self.sentence_weights = np.asarray(weights["sentence_weights"], dtype=np.float64)
+        self.span_weights = np.asarray(weights["span_weights"], dtype=np.float64)
+        calibration = weights.get("calibration", {})
+        self.calibration_weights = np.asarray(calibration.get("weights", [1.0] + [0.0] * 5), dtype=np.float64)
+        self.calibration_bias = float(calibration.get("bias", 0.0))
         self.threshold = float(weights.get("abstain_threshold", 0.0))
 
-    def candidates(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit]) -> list[Scored]:
-        """Every candidate in the best sentences, with its feature vector (used by fitting too)."""
+    def consider(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit]) -> Reading | None:
+        """The best sentences of the retrieved passages and every candidate in them, with features."""
         corpus = self.corpus
-        chunk_rank: dict[int, int] = {}
+        passage_rank: dict[int, int] = {}
         for hit in hits[:READ_HITS]:
             first, last = corpus.chunk_sentences[hit.chunk.chunk_id]
             for s in range(first, last):
-                chunk_rank.setdefault(s, hit.rank)
-        if not chunk_rank:
-            return []
-        sentence_ids = np.fromiter(chunk_rank, dtype=np.int64)
-        cosines = corpus.data.sentence_vectors[sentence_ids] @ vector
-        focus = set(question.focus)
-        overlaps = np.array([len(focus & corpus.sentences[s].lemmas) / max(len(focus), 1) for s in sentence_ids])
-        relevance = cosines + 0.5 * overlaps
+                passage_rank.setdefault(s, hit.rank)
+        if not passage_rank:
+            return None
+        ids = np.fromiter(passage_rank, dtype=np.int64)
+        cosines = corpus.data.sentence_vectors[ids] @ vector
+        terms = frozenset(tokenize(question.text))
+        overlaps = np.array([corpus.lexical_overlap(terms, int(s)) for s in ids])
+        relevance = cosines + SENTENCE_LEXICAL_WEIGHT * overlaps  # the retriever's sentence score
         order = np.argsort(-relevance, kind="stable")[:READ_SENTENCES]
         best = float(relevance[order[0]])
-        scored: list[Scored] = []
+        sentences, sentence_rows, candidates, owners, span_rows = [], [], [], [], []
+        col = {name: i for i, name in enumerate(SPAN_FEATURES)}
+        qv = view_question(corpus, question)
+        focus, wh_verb = qv.focus, qv.wh_key
         for position in order:
-            s = int(sentence_ids[position])
-            for candidate in corpus.candidates[s]:
-                features = self._features(question, candidate, s, float(cosines[position]),
-                                          float(overlaps[position]), float(relevance[position]) >= best - 1e-9,
-                                          chunk_rank[s])
-                scored.append(Scored(candidate, s, features))
-        self._add_agreement(scored)
-        return scored
+            s = int(ids[position])
+            positions = focus_positions(corpus, qv, s)
+            rows = [span_features(qv, view, positions) for view in describe(corpus, s)]
+            typed = [r for r in rows if r[col["type_match"]] or r[col["reason_clause"]] or r[col["type_noun"]]]
+            sentence_rows.append([
+                float(cosines[position]), float(overlaps[position]), 1.0 / passage_rank[s],
+                float(relevance[position] >= best - 1e-9), best - float(relevance[position]),
+                float(bool(typed)),
+                max((r[col["local_overlap_wide"]] for r in typed), default=0.0),
+                max((r[col["clause_overlap"]] for r in typed), default=0.0),
+                len(focus & corpus.sentences[s].lemmas) / max(len(focus), 1),
+                float(bool(wh_verb) and wh_verb in corpus.sentences[s].lemmas),
+                0.0,  # best_span: filled by ``scores`` from the span model
+            ])
+            for c, row in zip(corpus.candidates[s], rows):
+                candidates.append(c)
+                owners.append(len(sentences))
+                span_rows.append(row)
+            sentences.append(s)
+        if not candidates:
+            return None
+        coverage = np.array([sum(qv.idf[f] for f in focus & corpus.sentences[s].lemmas) / qv.mass
+                             for s in sentences])
+        unseen = sum(idf for f, idf in qv.idf.items() if f not in corpus.lemma_idf) / qv.mass
+        reading = Reading(sentences, np.array(sentence_rows), relevance[order], candidates, np.array(owners),
+                          np.array(span_rows), coverage, unseen, tuple(text for text, _ in question.entities))
+        self._add_agreement(reading)
+        return reading
+
+    def fill_best_span(self, reading: Reading) -> np.ndarray:
+        """Give each sentence the score of its best span, so a sentence is chosen for the answer it holds; returns
+        the span logits."""
+        span_logits = reading.span_features @ self.span_weights
+        best = np.full(len(reading.sentences), -1e9)
+        np.maximum.at(best, reading.candidate_sentence, span_logits)
+        reading.sentence_features[:, SENTENCE_FEATURES.index("best_span")] = np.maximum(best, -50.0)
+        return span_logits
+
+    def scores(self, reading: Reading) -> np.ndarray:
+        """``log P(sentence) + log P(span | sentence)`` for every candidate."""
+        span_logits = self.fill_best_span(reading)
+        sentence_log_p = log_softmax(reading.sentence_features @ self.sentence_weights)
+        span_log_p = np.empty_like(span_logits)
+        for i in range(len(reading.sentences)):
+            mask = reading.candidate_sentence == i
+            if mask.any():
+                span_log_p[mask] = log_softmax(span_logits[mask])
+        return sentence_log_p[reading.candidate_sentence] + span_log_p
+
+    def confidence_inputs(self, reading: Reading, scores: np.ndarray, position: int) -> np.ndarray:
+        type_column = SPAN_FEATURES.index("type_match")
+        owner = reading.candidate_sentence[position]
+        # The question's names that the answer's article never mentions: "the Chinese delegation in Budapest"
+        # read against an article about Budapest that has no Chinese delegation.
+        article = self.corpus.data.documents[self.corpus.sentences[reading.sentences[owner]].doc].text.lower()
+        missing = sum(name not in article for name in reading.names) / len(reading.names) if reading.names else 0.0
+        return np.array([scores[position], reading.relevance[owner], reading.span_features[position, type_column],
+                         reading.coverage[owner], reading.unseen, missing])
 
     def read(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit], top_k: int) -> list[Answer]:
-        scored = self.candidates(question, vector, hits)
-        if not scored:
+        reading = self.consider(question, vector, hits)
+        if reading is None:
             return []
-        logits = np.stack([s.features for s in scored]) @ self.weights
+        scores = self.scores(reading)
         answers: list[Answer] = []
         taken: list[tuple[int, int, int]] = []
         texts: set[str] = set()
-        for position in np.argsort(-logits, kind="stable"):
-            item = scored[int(position)]
-            c, doc = item.candidate, self.corpus.sentences[item.sentence].doc
+        for position in np.argsort(-scores, kind="stable"):
+            c = reading.candidates[int(position)]
+            doc = self.corpus.sentences[reading.sentences[reading.candidate_sentence[position]]].doc
             key = _NORMALISE.sub(" ", self.corpus.data.documents[doc].text[c.start:c.end].lower()).strip()
             # Overlapping spans of one passage, or the same words from two passages, are one answer.
             if key in texts or any(d == doc and c.start < e and s < c.end for d, s, e in taken):
                 continue
-            confidence = 1.0 / (1.0 + math.exp(-float(logits[position])))
+            logit = float(self.confidence_inputs(reading, scores, int(position)) @ self.calibration_weights)
+            confidence = 1.0 / (1.0 + math.exp(-(logit + self.calibration_bias)))
             answers.append(self._answer(doc, c, confidence, hits))
             taken.append((doc, c.start, c.end))
             texts.add(key)
@@ -115,74 +194,16 @@ class FeatureReader:
                          and h.chunk.start <= c.start and c.end <= h.chunk.end), -1)
         return Answer(document.text[c.start:c.end], document.doc_id, c.start, c.end, confidence, chunk_id)
 
-    def _features(self, q: QuestionAnalysis, c: Candidate, s: int, cosine: float, overlap: float, top: bool,
-                  rank: int) -> np.ndarray:
-        corpus = self.corpus
-        sentence = corpus.sentences[s]
-        analysis = corpus.data.analyses[sentence.doc]
-        lemmas = corpus.lemmas_lower[sentence.doc]
-        focus = set(q.focus)
-        span_lemmas = [lemmas[t] for t in range(c.first_token, c.last_token) if analysis.pos[t] not in ("PUNCT",)]
-        content = [lemma for lemma in span_lemmas if lemma.isalnum() or "-" in lemma]
-        in_question = sum(lemma in focus for lemma in content) / max(len(content), 1)
-        ent_labels = {analysis.ent_type[t] for t in range(c.first_token, c.last_token)} - {""}
-        type_match = float(bool(q.labels) and c.kind == "entity" and c.label in q.labels)
-        type_partial = float(bool(q.labels) and not type_match and bool(ent_labels & q.labels))
-        mismatch = float(bool(q.labels) and c.kind == "entity" and c.label not in q.labels)
-        head_lemma = lemmas[c.head]
-        outer_head = analysis.head[c.head]
-        type_noun = float(bool(q.type_noun) and (head_lemma == q.type_noun or lemmas[outer_head] == q.type_noun
-                                                  or q.type_noun in span_lemmas))
-        reason = q.answer_type == "reason"
-        # Distance in tokens from the span to the nearest question word in its sentence.
-        distance = min((abs(t - c.first_token) if t < c.first_token else abs(t - c.last_token + 1)
-                        for t in range(sentence.first_token, sentence.last_token)
-                        if lemmas[t] in focus and not (c.first_token <= t < c.last_token)), default=40)
-        # Does the span hang (within two steps) from a question word: "led by Kislyak" for "who led".
-        node, verb_link = c.head, 0.0
-        for _ in range(3):
-            node = analysis.head[node]
-            if lemmas[node] in focus or (q.main_verb and lemmas[node] == q.main_verb):
-                verb_link = 1.0
-                break
-        dep = analysis.dep[c.head]
-        length = c.last_token - c.first_token
-        values = {
-            "bias": 1.0,
-            "type_match": type_match,
-            "type_partial": type_partial,
-            "type_noun": type_noun,
-            "no_type": float(not q.labels and not q.type_noun and not reason),
-            "reason_clause": float(reason and c.kind == "clause"),
-            "reason_marker": float(reason and c.marker in _STRONG_REASON),
-            **{f"kind_{k}": float(c.kind == k) for k in KINDS},
-            "sentence_cos": cosine,
-            "sentence_overlap": overlap,
-            "sentence_top": float(top),
-            "chunk_rank": 1.0 / rank,
-            "question_overlap": in_question,
-            "all_in_question": float(in_question >= 0.999),
-            "proximity": math.exp(-distance / 4.0),
-            "log_length": math.log1p(length),
-            "long": float(length > 12),
-            "agreement": 0.0,
-            "verb_link": verb_link,
-            "subject": float(dep in ("nsubj", "nsubjpass")),
-            "object": float(dep in ("dobj", "pobj", "attr", "appos", "oprd")),
-            "type_entity_mismatch": mismatch,
-        }
-        return np.array([values[name] for name in FEATURES], dtype=np.float64)
-
-    def _add_agreement(self, scored: list[Scored]) -> None:
+    def _add_agreement(self, reading: Reading) -> None:
         """How many other sentences hold the same words: independent passages agreeing is evidence."""
-        column = FEATURES.index("agreement")
+        column = SPAN_FEATURES.index("agreement")
         sentences_by_text: dict[str, set[int]] = {}
         keys = []
-        for item in scored:
-            c = item.candidate
-            text = self.corpus.data.documents[self.corpus.sentences[item.sentence].doc].text[c.start:c.end]
+        for c, owner in zip(reading.candidates, reading.candidate_sentence):
+            s = reading.sentences[owner]
+            text = self.corpus.data.documents[self.corpus.sentences[s].doc].text[c.start:c.end]
             key = _NORMALISE.sub(" ", text.lower()).strip()
             keys.append(key)
-            sentences_by_text.setdefault(key, set()).add(item.sentence)
-        for item, key in zip(scored, keys):
-            item.features[column] = math.log(len(sentences_by_text[key]))
+            sentences_by_text.setdefault(key, set()).add(s)
+        for i, key in enumerate(keys):
+            reading.span_features[i, column] = math.log(len(sentences_by_text[key]))

@@ -2,8 +2,9 @@
 
 Dense search finds paraphrases; BM25 finds rare names and numbers the embedder blurs ("SM-3", "START-1").
 Reciprocal rank fusion merges the two lists without calibrating their scores against each other. The fused
-candidates are then re-scored by their best sentence (the sentence vectors stored at index time), because one
-sentence answers a factoid question and a chunk's average meaning can hide it.
+candidates are then re-scored by their best sentence: its cosine with the question (sentence vectors stored at
+index time) plus the share of the question's idf-weighted terms it holds. One sentence answers a factoid question,
+and a chunk's average meaning, or its word counts spread over eight sentences, can hide it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import time
 
 import numpy as np
 
+from embeddings.lexical import tokenize
 from qa.config import Settings
 from qa.corpus import Corpus
 from qa.records import Hit
 
-SENTENCE_WEIGHT = 0.6  # best-sentence cosine against whole-chunk evidence, when re-scoring
+SENTENCE_LEXICAL_WEIGHT = 1.0  # lexical overlap against cosine in a sentence's score (fitted on the tune split)
+RRF_TIE_BREAK = 0.01  # fused rank only orders candidates whose sentences score the same
 DUPLICATE_COSINE = 0.97  # chunks this alike say the same thing; the later one is dropped
 
 
@@ -46,14 +49,14 @@ class Retriever:
             lexical = [i for i, _ in self.data.lexical.search(question, k)] if self.settings.lexical else []
             lexical_ms = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
-            hits = self._fuse(vectors[qi], dense_lists[qi], lexical)
+            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical)
             results.append(hits)
             if timings is not None:
                 timings.append({"dense": dense_ms, "lexical": lexical_ms,
                                 "fusion": (time.perf_counter() - started) * 1000})
         return results
 
-    def _fuse(self, vector: np.ndarray, dense: list[int], lexical: list[int]) -> list[Hit]:
+    def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int]) -> list[Hit]:
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, chunk_index in enumerate(ranking, start=1):
@@ -63,9 +66,10 @@ class Retriever:
             return []
         scores = np.array([fused[c] for c in candidates]) * self.settings.rrf_k / 2  # 1.0 = top of both lists
         if self.settings.sentence_rescoring:
-            chunk_cos = self.data.chunk_vectors[candidates] @ vector
-            best_sentence = np.array([self.corpus.best_sentence_cosine(c, vector) for c in candidates])
-            scores = SENTENCE_WEIGHT * best_sentence + (1 - SENTENCE_WEIGHT) * chunk_cos + 0.1 * scores
+            terms = frozenset(tokenize(question))
+            best_sentence = np.array([self.corpus.best_sentence_score(c, vector, terms, SENTENCE_LEXICAL_WEIGHT)
+                                      for c in candidates])
+            scores = best_sentence + RRF_TIE_BREAK * scores
         order = np.argsort(-scores, kind="stable")
         hits: list[Hit] = []
         kept_vectors: list[np.ndarray] = []

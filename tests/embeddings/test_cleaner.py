@@ -54,3 +54,8 @@ def test_offsets_point_into_the_original_text():
 def test_an_article_of_only_short_lines_is_kept_whole():
     text = "Peace talks\nResumed today"
     assert _body(text) == ["Peace talks", "Resumed today"]
+
+
+def test_bylines_are_kept_though_short():
+    text = "Home\nBy Jane Q. Doe\nThe talks ended on Friday without a deal.\n"
+    assert _body(text) == ["By Jane Q. Doe", "The talks ended on Friday without a deal."]

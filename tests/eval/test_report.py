@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from eval.metrics import summarize
+from eval.metrics import summarize, summarize_dialogues
 from eval.report import format_summary, write_report
 from eval.runner import EvalResult
 from qa.errors import InputError
@@ -81,3 +81,17 @@ def test_format_summary_shows_overall_splits_and_types_with_n_a_for_empty_ratios
     f1_line = next(line for line in text.splitlines() if line.startswith("f1 "))
     assert f1_line.split() == ["f1", "0.500", "1.000", "0.000"]
     assert any(line.startswith("unanswerable") and "n/a" in line for line in text.splitlines())
+
+
+def test_report_md_shows_how_a_follow_up_was_resolved(tmp_path):
+    turns = [
+        {**ROWS[0], "id": "c01.1", "dialogue": "c01", "turn": 1},
+        {**ROWS[0], "id": "c01.2", "dialogue": "c01", "turn": 2, "question": "And the US one?",
+         "resolved_question": "Who led the US delegation?"},
+    ]
+    result = EvalResult(metrics=summarize_dialogues(turns), rows=turns, gold_path="g.json", index_dir="idx",
+                        kind="conversations")
+    write_report(result, tmp_path)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "| And the US one? → Who led the US delegation? |" in md
+    assert "follow-up accuracy: 1.000 over all turns, 1.000 over turns after the first" in md

@@ -1,0 +1,167 @@
+"""The FAISS index over chunk vectors: which kind the corpus size calls for, building it, saving and loading it.
+
+Every kind ranks by inner product, which for our unit-length vectors is cosine similarity.
+
+Kinds (``Settings.dense_index``):
+    flat   exact search over every vector; the right choice while a scan is cheap (``auto`` up to
+           ``Settings.dense_auto_threshold`` chunks: about 10 ms per question on one core at 100,000 chunks).
+    ivf    inverted lists: k-means cells trained on a sample, a question scans ``nprobe`` of them. Builds in
+           seconds even at a million chunks, which matters because every ``qa index`` rebuilds the FAISS index.
+    hnsw   a navigable small-world graph: the fastest queries, but its build is slow on few cores.
+Vector storage (``Settings.vector_dtype``):
+    float32  as embedded.
+    float16  half the memory (FAISS's fp16 scalar quantiser); rankings differ from float32 only in near-ties.
+    pq       product quantisation, ``pq_m`` bytes per vector: the least memory, and the least faithful ranking.
+             It needs ``PQ_MIN_TRAINING`` vectors to train its 256-centroid codebooks; a smaller corpus is stored
+             as float16 instead, which at that size costs under 8 MB anyway.
+
+The index loads memory-mapped when ``Settings.mmap_index`` is on (FAISS maps flat codes, HNSW storage and IVF
+lists read-only): its pages are shared with the OS cache and only the ones a search touches become resident.
+A memory-mapped index is read-only; the indexer always builds a fresh one instead of adding to a loaded one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.config import Settings
+from qa.errors import InputError
+
+MIN_PER_LIST = 39  # FAISS's k-means wants at least this many training vectors per centroid
+IVF_TRAIN_PER_LIST = 64  # training sample per IVF list: enough for stable cells, and k-means stays fast
+IVF_TRAIN_ITERATIONS = 10  # k-means iterations; FAISS's 25 buy no measurable recall on our data
+PQ_BITS = 8
+PQ_MIN_TRAINING = MIN_PER_LIST * (1 << PQ_BITS)  # 9,984
+PQ_TRAIN_MAX = 65_536  # PQ codebooks stop improving long before a million training vectors
+_SAMPLE_SEED = 0  # the training sample is drawn the same way every build, so a rebuild gives the same index
+
+
+@dataclass(frozen=True)
+class DenseSpec:
+    """A resolved choice: what ``build`` makes for a corpus of a given size (never ``auto``)."""
+
+    kind: str  # flat, hnsw or ivf
+    dtype: str  # float32, float16 or pq
+    hnsw_m: int
+    ivf_nlist: int  # lists actually built (0 unless kind is ivf)
+    pq_m: int
+
+    def factory(self) -> str:
+        """The ``faiss.index_factory`` description, e.g. ``IVF1000,SQfp16`` or ``HNSW32_PQ48``."""
+        codes = {"float32": "Flat", "float16": "SQfp16", "pq": f"PQ{self.pq_m}x{PQ_BITS}"}[self.dtype]
+        if self.kind == "flat":
+            return codes
+        if self.kind == "ivf":
+            return f"IVF{self.ivf_nlist},{codes}"
+        return f"HNSW{self.hnsw_m}" + ("" if self.dtype == "float32" else f"_{codes}")
+
+
+def choose(n_vectors: int, dimension: int, settings: Settings | None = None) -> DenseSpec:
+    """The index the settings call for over ``n_vectors`` vectors of ``dimension``.
+
+    ``auto`` is exact (flat) up to ``dense_auto_threshold`` vectors and IVF above. IVF gets ``ivf_nlist`` lists
+    (0: about the square root of the corpus size), never more than one per ``MIN_PER_LIST`` vectors. Raises
+    InputError for a setting FAISS cannot build (``pq_m`` must divide the dimension).
+    """
+    settings = Settings() if settings is None else settings  # Settings has checked the names already
+    kind = settings.dense_index
+    if kind == "auto":
+        kind = "flat" if n_vectors <= settings.dense_auto_threshold else "ivf"
+    dtype = settings.vector_dtype
+    if dtype == "pq":
+        if dimension % settings.pq_m:
+            raise InputError(f"pq_m must divide the embedding dimension {dimension}. "
+                             f"Currently, pq_m is {settings.pq_m}")
+        if n_vectors < PQ_MIN_TRAINING:
+            dtype = "float16"
+    if kind == "ivf" and n_vectors < MIN_PER_LIST:
+        kind = "flat"  # too few vectors for more than one list, and one list is a flat scan
+    nlist = 0
+    if kind == "ivf":
+        wanted = settings.ivf_nlist if settings.ivf_nlist > 0 else round(math.sqrt(max(n_vectors, 1)))
+        nlist = max(1, min(wanted, n_vectors // MIN_PER_LIST))
+    return DenseSpec(kind, dtype, settings.hnsw_m, nlist, settings.pq_m)
+
+
+def build(vectors: np.ndarray, settings: Settings | None = None):
+    """A FAISS index over ``vectors`` (float32, unit rows; row i gets id i), tuned for searching.
+
+    Trained kinds (IVF, PQ) learn from a fixed-seed sample of the vectors, so the same vectors give the same index.
+    """
+    import faiss
+
+    settings = Settings() if settings is None else settings
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, dimension = vectors.shape
+    spec = choose(n, dimension, settings)
+    if spec.kind == "flat" and spec.dtype == "float32":
+        index = faiss.IndexFlatIP(dimension)  # the exact baseline; no factory indirection
+    else:
+        # HNSW with PQ codes is built for L2 whatever metric is asked for; on unit vectors
+        # |a - b|^2 = 2 - 2 cos(a, b), so it ranks exactly as inner product would.
+        index = faiss.index_factory(dimension, spec.factory(), faiss.METRIC_INNER_PRODUCT)
+    if not index.is_trained:
+        ivf = faiss.try_extract_index_ivf(index)
+        if ivf is not None:
+            ivf.cp.niter = IVF_TRAIN_ITERATIONS
+        limit = IVF_TRAIN_PER_LIST * spec.ivf_nlist if spec.kind == "ivf" else 0
+        if spec.dtype == "pq":
+            limit = max(limit, PQ_TRAIN_MAX)
+        index.train(_sample(vectors, limit))
+    if n:
+        index.add(vectors)
+    tune(index, settings)
+    return index
+
+
+def _sample(vectors: np.ndarray, limit: int) -> np.ndarray:
+    if len(vectors) <= limit:
+        return vectors
+    rows = np.random.default_rng(_SAMPLE_SEED).choice(len(vectors), size=limit, replace=False)
+    return vectors[np.sort(rows)]
+
+
+def tune(index, settings: Settings | None = None) -> None:
+    """Set the query-time breadth (``nprobe`` for IVF, ``ef_search`` for HNSW); no-op for flat indexes."""
+    import faiss
+
+    settings = Settings() if settings is None else settings
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        ivf.nprobe = min(settings.nprobe, ivf.nlist)
+    if isinstance(index, faiss.IndexHNSW):
+        index.hnsw.efSearch = settings.ef_search
+
+
+def save(index, path: Path) -> None:
+    import faiss
+
+    faiss.write_index(index, str(path))
+
+
+def load(path: Path, settings: Settings | None = None):
+    """Read an index written by ``save``, memory-mapped and read-only when ``settings.mmap_index``, and tune it."""
+    import faiss
+
+    settings = Settings() if settings is None else settings
+    flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if settings.mmap_index else 0
+    index = faiss.read_index(str(path), flags)
+    tune(index, settings)
+    return index
+
+
+def describe(index) -> str:
+    """A short human description, e.g. ``IndexIVFScalarQuantizer (nlist=1000, nprobe=32)``."""
+    import faiss
+
+    details = []
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        details += [f"nlist={ivf.nlist}", f"nprobe={ivf.nprobe}"]
+    if isinstance(index, faiss.IndexHNSW):
+        details.append(f"efSearch={index.hnsw.efSearch}")
+    return type(index).__name__ + (f" ({', '.join(details)})" if details else "")

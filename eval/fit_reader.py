@@ -1,0 +1,193 @@
+"""Fit the feature reader's weights, its confidence calibration and its abstain threshold on the tuning split.
+
+    python -m eval.fit_reader [--gold eval/gold_qa.json] [--index .qa-index] [--out qa/reader_weights.json]
+
+Only questions with ``split == "tune"`` are used; the test split stays unseen. The weights are fitted listwise:
+for each question, a softmax over its candidates should put its mass on the spans that match a gold answer
+(target proportional to F1 with the gold, in the gold document), which is exactly how the reader uses them
+(it takes the best-scoring span). Confidence is then a Platt scaling of the best span's score against "this
+answer is right", unanswerable questions included, and the abstain threshold maximises the tuning accuracy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from eval.datasets import load_gold
+from eval.metrics import f1 as f1_score
+
+L2 = 0.03
+UTILITY_TIE = 0.02
+TARGET_POWER = 4  # targets F1**4: a span that is the answer, not one that merely contains it
+
+
+@dataclass
+class Example:
+    """One tuning question as the reader sees it, with a target for every sentence and candidate."""
+
+    question: object  # eval.datasets.GoldQuestion
+    reading: object  # qa.reader.Reading, or None when nothing was retrieved
+    spans: list[str]
+    span_targets: np.ndarray  # F1 with the gold (in the gold document) ** TARGET_POWER
+    sentence_targets: np.ndarray  # the best span target in each sentence
+
+
+def examples(assistant, questions) -> list[Example]:
+    from embeddings.analysis import parse
+    from qa.question import analyse_question
+
+    reader = assistant.reader
+    texts = [q.question for q in questions]
+    vectors = assistant.embedder.encode(texts)
+    hit_lists = assistant.retriever.retrieve_batch(texts, vectors)
+    result = []
+    for question, vector, hits in zip(questions, vectors, hit_lists):
+        reading = reader.consider(analyse_question(question.question, parse), vector, hits)
+        if reading is None:
+            result.append(Example(question, None, [], np.zeros(0), np.zeros(0)))
+            continue
+        spans, targets = [], np.zeros(len(reading.candidates))
+        for i, (c, owner) in enumerate(zip(reading.candidates, reading.candidate_sentence)):
+            doc = assistant.corpus.data.documents[assistant.corpus.sentences[reading.sentences[owner]].doc]
+            spans.append(doc.text[c.start:c.end])
+            if question.answers and doc.doc_id == question.doc:
+                targets[i] = f1_score(spans[-1], question.answers) ** TARGET_POWER
+        sentence_targets = np.zeros(len(reading.sentences))
+        np.maximum.at(sentence_targets, reading.candidate_sentence, targets)
+        result.append(Example(question, reading, spans, targets, sentence_targets))
+    return result
+
+
+def fit_weights(lists: list[tuple[np.ndarray, np.ndarray]], l2: float = L2) -> np.ndarray:
+    """Listwise softmax regression with an L2 penalty, minimised with L-BFGS (small, smooth, convex).
+
+    Each list is (features, targets) for the options of one decision; the softmax of ``features @ w`` should put
+    its mass where the targets do.
+    """
+    from scipy.optimize import minimize
+
+    lists = [(x, t / t.sum()) for x, t in lists if len(t) and t.max() > 0]
+    scale = np.maximum(np.abs(np.vstack([x for x, _ in lists])).max(axis=0), 1e-6)
+    scaled = [(x / scale, t) for x, t in lists]
+    start = np.zeros(scale.shape[0])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        value, gradient = 0.5 * l2 * float(w @ w), l2 * w
+        for x, target in scaled:
+            logits = x @ w
+            shifted = logits - logits.max()
+            log_z = np.log(np.exp(shifted).sum())
+            p = np.exp(shifted - log_z)
+            value -= float(target @ (shifted - log_z)) / len(scaled)
+            gradient = gradient + x.T @ (p - target) / len(scaled)
+        return value, gradient
+
+    result = minimize(loss, start, jac=True, method="L-BFGS-B", options={"maxiter": 500})
+    return result.x / scale
+
+
+def fit_reader(items: list[Example], reader, l2: float = L2) -> tuple[np.ndarray, np.ndarray]:
+    """Span weights from the spans of answer sentences; then sentence weights from every question's sentences,
+    each sentence knowing the score of its best span under the fitted span weights."""
+    span_lists = []
+    for e in items:
+        if e.reading is None:
+            continue
+        for i in np.flatnonzero(e.sentence_targets > 0):
+            mask = e.reading.candidate_sentence == i
+            span_lists.append((e.reading.span_features[mask], e.span_targets[mask]))
+    span_weights = fit_weights(span_lists, l2)
+    reader.span_weights = span_weights
+    sentence_lists = []
+    for e in items:
+        if e.reading is not None and e.sentence_targets.max(initial=0) > 0:
+            reader.fill_best_span(e.reading)
+            sentence_lists.append((e.reading.sentence_features, e.sentence_targets))
+    sentence_weights = fit_weights(sentence_lists, l2)
+    reader.sentence_weights = sentence_weights
+    return sentence_weights, span_weights
+
+
+def calibrate(items: list[Example], reader) -> tuple[np.ndarray, float, float, dict]:
+    """Logistic calibration of the best answer's evidence against correctness, then the accuracy-best threshold."""
+    from scipy.optimize import minimize
+
+    from qa.reader import CONFIDENCE_FEATURES
+
+    rows, correct, quality = [], [], []
+    for e in items:
+        if e.reading is None:
+            rows.append(np.zeros(len(CONFIDENCE_FEATURES)))
+            correct.append(0.0)
+            quality.append(0.0)
+            continue
+        scores = reader.scores(e.reading)
+        top = int(np.argmax(scores))
+        rows.append(reader.confidence_inputs(e.reading, scores, top))
+        score = f1_score(e.spans[top], e.question.answers) if e.question.answers else 0.0
+        quality.append(score)
+        correct.append(1.0 if score >= 0.5 else 0.0)
+    x, y, quality = np.array(rows), np.array(correct), np.array(quality)
+
+    def loss(params: np.ndarray) -> float:
+        z = x @ params[:-1] + params[-1]
+        return float(np.mean(np.logaddexp(0, z) - y * z) + 0.01 * params[:-1] @ params[:-1])
+
+    params = minimize(loss, np.zeros(x.shape[1] + 1), method="L-BFGS-B").x
+    confidences = 1 / (1 + np.exp(-(x @ params[:-1] + params[-1])))
+    answerable = np.array([bool(e.question.answers) for e in items])
+    thresholds = np.linspace(0.0, 0.95, 96)
+    # What a user gets: an answer's F1 when it is given, 1 for declining an unanswerable question.
+    utilities = np.array([np.where(answerable, np.where(confidences >= t, quality, 0.0), confidences < t).mean()
+                          for t in thresholds])
+    # Of the thresholds as good as the best (within UTILITY_TIE on a few dozen questions), the lowest: when the
+    # evidence is a tie, an answer with its citation serves a user better than a refusal.
+    best = int(np.flatnonzero(utilities >= utilities.max() - UTILITY_TIE)[0])
+    return params[:-1], float(params[-1]), float(thresholds[best]), {"tune_utility": round(float(utilities[best]), 4)}
+
+
+def weights_json(sentence_weights, span_weights, calibration_weights, bias, threshold, **info) -> dict:
+    from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+
+    def rounded(values):
+        return [round(float(v), 5) for v in values]
+
+    return {"sentence_features": list(SENTENCE_FEATURES), "sentence_weights": rounded(sentence_weights),
+            "span_features": list(SPAN_FEATURES), "span_weights": rounded(span_weights),
+            "calibration": {"features": list(CONFIDENCE_FEATURES), "weights": rounded(calibration_weights),
+                            "bias": round(bias, 5)},
+            "abstain_threshold": round(threshold, 4), **info}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from qa.assistant import Assistant
+    from qa.config import load_settings
+    from qa.reader import WEIGHTS_FILE
+
+    parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--gold", default="eval/gold_qa.json")
+    parser.add_argument("--index", default=".qa-index")
+    parser.add_argument("--out", default=str(WEIGHTS_FILE))
+    args = parser.parse_args(argv)
+    gold = load_gold(args.gold)
+    tune = [q for q in gold.questions if q.split == "tune"]
+    assistant = Assistant.load(args.index, load_settings())
+    items = examples(assistant, tune)
+    reader = assistant.reader
+    sentence_weights, span_weights = fit_reader(items, reader)
+    calibration_weights, bias, threshold, info = calibrate(items, reader)
+    data = weights_json(sentence_weights, span_weights, calibration_weights, bias, threshold,
+                        fitted_on=f"{args.gold} split=tune ({len(tune)} questions)", **info)
+    Path(args.out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}: threshold {threshold:.2f}, tune utility {info['tune_utility']:.3f}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Properties of loading, cleaning and chunking on arbitrary Unicode (Hypothesis; 700 examples a run).
+
+Whatever the article, every chunk is the article's own slice, chunks start strictly later one after another, no
+character of the body is lost, no chunk is empty or over its limits, and the same input gives the same chunks.
+No embedding model is needed: the chunker's token limits are met with cl100k, and spaCy finds the sentences.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embeddings.analysis import analyse, body_blocks
+from embeddings.chunker import Chunker, count_cl100k
+from embeddings.cleaner import body_spans, lines_of
+from embeddings.indexer import _sentences_by_block
+from embeddings.loader import decode_article, make_document
+from qa.errors import DocumentError
+
+# Pieces that have broken text tools before: CRLF and other line breaks, combining marks, astral emoji and
+# modifiers, a letter whose lower case is longer ("İ"), ligatures, curly quotes, no-break spaces, control codes.
+PIECES = ["The", "minister", "said", "talks", "İstanbul", "İ", "e\u0301", "\u0301", "😀", "👍🏽", "🇺🇦", "Kislyak’s",
+          "“quoted”", "ß", "ﬁ", "3.5", "START-1", "—", ".", "!", "?", ",", ":", " ", "  ", "\t", "\n", "\r\n",
+          "\n\n", "\r", "\u2028", "\u2029", "\u00a0", "\u3000", "\x0b", "\x0c", "\x85", "\u200b", "\ufeff", "مرحبا",
+          "東京", "Москва"]
+ANY_CHAR = st.characters(exclude_categories=("Cs",))  # lone surrogates cannot be in a decoded file
+pieces = st.one_of(st.sampled_from(PIECES), st.text(ANY_CHAR, max_size=6))
+articles = st.one_of(
+    st.lists(pieces, max_size=80).map("".join),
+    st.tuples(st.text(ANY_CHAR, max_size=30), st.integers(2, 30)).map(lambda t: t[0] * t[1]),  # repetitive
+    st.sampled_from(["", " ", "\n", "\r\n\r\n", " \t\u2028\u3000 "]),  # empty and white space only
+    st.lists(st.sampled_from(["Officials met in Vienna on Friday.", "Prices fell!", "Why?", "\n", "\r\n\r\n",
+                              "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", " "]),
+             max_size=40).map(" ".join),  # sentences, paragraphs and a "word" too long for any chunk
+)
+_NOT_BREAK = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
+FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def check_chunks(text: str, blocks: list[tuple[int, int]], chunks, max_tokens: int) -> None:
+    """The chunk contract, for any article."""
+    starts = [c.start for c in chunks]
+    assert starts == sorted(set(starts)), "starts strictly increase"
+    for chunk in chunks:
+        assert chunk.text == text[chunk.start:chunk.end]
+        assert chunk.text.strip(), "no chunk is empty"
+        assert chunk.n_tokens == count_cl100k(chunk.text) <= max_tokens
+        assert any(s <= chunk.start and chunk.end <= e for s, e in blocks), "a chunk stays inside one body block"
+    covered = [False] * len(text)
+    for chunk in chunks:
+        covered[chunk.start:chunk.end] = [True] * (chunk.end - chunk.start)
+    lost = [i for s, e in blocks for i in range(s, e) if not covered[i] and not text[i].isspace()]
+    assert lost == [], f"body characters in no chunk: {[text[i] for i in lost[:10]]}"
+
+
+@settings(FAST, max_examples=200)
+@given(articles, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
+def test_decoding_gives_back_the_text_exactly_or_refuses_a_binary(text, encoding):
+    data = text.encode(encoding)
+    try:
+        decoded = decode_article(data, "a.txt")
+    except DocumentError as error:
+        assert encoding in ("utf-8", "utf-8-sig") and "\x00" in text and "\n" not in str(error)
+        return
+    # A leading BOM names the encoding and is not part of the text; everything else comes back unchanged.
+    assert decoded == (text.removeprefix("\ufeff") if encoding == "utf-8" else text)
+
+
+@settings(FAST, max_examples=200)
+@given(articles)
+def test_body_spans_are_trimmed_non_blank_lines_in_order(text):
+    spans = body_spans(text)
+    assert spans == body_spans(text)
+    lines = {(line.start, line.end) for line in lines_of(text)}
+    for (start, end), following in zip(spans, spans[1:] + [(len(text) + 1, 0)]):
+        assert 0 <= start < end <= len(text) and end <= following[0]
+        assert (start, end) in lines
+        piece = text[start:end]
+        assert piece == piece.strip() and not _NOT_BREAK.search(piece)
+    if not text.strip():
+        assert spans == []
+
+
+@settings(FAST, max_examples=180)
+@given(articles, st.integers(4, 48), st.integers(0, 2))
+def test_chunks_of_analysed_articles_keep_every_body_character_at_its_offset(text, max_tokens, overlap):
+    blocks = body_blocks(text, body_spans(text))
+    analysis = analyse("a.txt", text, blocks)
+    document = make_document("a.txt", text)
+    chunker = Chunker(max_tokens=max_tokens, overlap_sentences=overlap)
+    chunks = chunker.split(document, _sentences_by_block(analysis))
+    check_chunks(text, blocks, chunks, max_tokens)
+    assert chunks == chunker.split(document, _sentences_by_block(analyse("a.txt", text, blocks)))
+
+
+def _line_sentences(text: str, blocks: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """Each block's lines as its sentences: a cheap stand-in for spaCy that still gives exact spans."""
+    return [[(line.start + s, line.end + s) for line in lines_of(text[s:e])] for s, e in blocks]
+
+
+@settings(FAST, max_examples=200)
+@given(articles, st.integers(4, 48), st.integers(8, 40))
+def test_chunks_fit_a_smaller_model_limit_without_losing_anything(text, max_tokens, model_max):
+    # The model's own tokenizer counts differently from cl100k; here a stricter count stands for it.
+    def model_tokens(texts):
+        return [count_cl100k(t) + 2 for t in texts]
+
+    blocks = body_blocks(text, body_spans(text))
+    document = make_document("a.txt", text)
+    chunker = Chunker(max_tokens=max_tokens, overlap_sentences=1, model_tokens=model_tokens,
+                      model_max_tokens=model_max)
+    chunks = chunker.split(document, _line_sentences(text, blocks))
+    check_chunks(text, blocks, chunks, max_tokens)
+    assert all(n <= model_max or len(c.text) == 1 for c, n in zip(chunks, model_tokens([c.text for c in chunks])))
+    assert chunks == chunker.split(document, _line_sentences(text, blocks))
