@@ -31,9 +31,14 @@ def load_nlp():
 
 def parse(text: str):
     """Parse a short text (a question) with the shared pipeline, one caller at a time."""
+    return parse_many([text])[0]
+
+
+def parse_many(texts: list[str]) -> list:
+    """Parse short texts in one spaCy stream (batched: several times faster than one call each)."""
     nlp = load_nlp()
     with _PARSE_LOCK:
-        return nlp(text)
+        return list(nlp.pipe(texts, batch_size=64))
 
 
 @dataclass

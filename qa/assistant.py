@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.analysis import parse
+from embeddings.analysis import parse_many
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
@@ -74,7 +74,8 @@ class Assistant:
         if not cleaned:
             return []
         originals = cleaned if originals is None else originals
-        analyses = [analyse_question(q, parse) for q in cleaned]
+        docs = parse_many(cleaned)
+        analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(cleaned, docs)]
         encode_started = time.perf_counter()
         vectors = self.embedder.encode(cleaned)
         encode_ms = (time.perf_counter() - encode_started) * 1000 / len(cleaned)

@@ -109,11 +109,20 @@ def cmd_chat(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from eval.report import format_summary, write_report
+    from eval.report import format_summary, load_baseline, write_report
     from eval.runner import evaluate
 
+    if args.compare_retrieval:
+        from eval.retrieval_variants import compare_retrieval, format_comparison
+
+        print(format_comparison(compare_retrieval(args.gold, args.index, _settings(args))))
+        return 0
+    if args.baseline:
+        load_baseline(args.baseline)  # a bad baseline fails now, not after the whole run
     result = evaluate(args.gold, args.index, _settings(args), progress=not args.no_progress)
     if args.json:
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         print(json.dumps(result.metrics, ensure_ascii=False))
     else:
         print(format_summary(result))
@@ -169,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--report", metavar="OUT_DIR", help="write report.json, report.md and charts here")
             p.add_argument("--baseline", metavar="REPORT_JSON", help="a previous report.json to compare with")
             p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+            p.add_argument("--compare-retrieval", action="store_true",
+                           help="print recall@1/@5, MRR, F1 for dense, BM25, fused and fused+sentence retrieval")
         if name == "serve":
             p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
             p.add_argument("--port", type=int, default=7860, help="port (default 7860)")

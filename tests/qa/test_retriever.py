@@ -1,0 +1,30 @@
+"""Retrieval on real indexes: the hybrid finds names BM25 alone would, and copies do not crowd out sources."""
+
+import shutil
+
+from embeddings.indexer import index_paths
+from qa.assistant import Assistant
+from qa.config import Settings
+
+
+def test_hybrid_retrieval_puts_the_answer_passage_first(assistant):
+    hits = assistant.answer("Which interceptor missiles did the US drop plans to deploy in Poland?").hits
+    assert "SM-3 IIB" in hits[0].chunk.text
+
+
+def test_a_duplicated_article_does_not_crowd_out_other_sources(seeds_copy, tmp_path, embedder):
+    original = seeds_copy / "000_0027d40a27e5cdba.txt"
+    shutil.copy(original, seeds_copy / "copy_of_000.txt")
+    index_paths([seeds_copy], tmp_path / "index", embedder=embedder)
+    assistant = Assistant.load(tmp_path / "index", Settings(), embedder=embedder)
+    hits = assistant.answer("who led the Russian delegation in Budapest?", k=5).hits
+    texts = [h.chunk.text for h in hits]
+    assert len(texts) == len(set(texts))  # the copy's passages are dropped, not listed twice
+    assert {h.chunk.doc_id for h in hits[:5]} - {"000_0027d40a27e5cdba.txt", "copy_of_000.txt"}
+
+
+def test_each_stage_can_be_switched_off(seed_index, embedder):
+    question = "Who was Russia's defense minister at the 2013 2+2 consultations in Washington?"
+    for switches in ({"dense": False}, {"lexical": False}, {"sentence_rescoring": False}):
+        assistant = Assistant.load(seed_index, Settings(**switches), embedder=embedder)
+        assert assistant.answer(question).hits
