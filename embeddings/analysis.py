@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 _NLP = None
@@ -72,6 +73,13 @@ class Analysis:
             data[key] = [tuple(span) for span in data.get(key, [])]
         data["entities"] = [tuple(e) for e in data.get("entities", [])]
         return cls(**data)
+
+
+def sentences_within(sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """Indices ``[first, last)`` of the sentences overlapping ``[start, end)`` (sentences sorted, disjoint)."""
+    first = bisect_right([e for _, e in sentences], start)  # first sentence ending after ``start``
+    last = bisect_left([s for s, _ in sentences], end)  # first sentence starting at or after ``end``
+    return first, max(first, last)
 
 
 def body_blocks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -71,7 +71,8 @@ def format_response(response, show_citations: bool = True) -> str:
             text = c.text
             if c.answer_start is not None:
                 text = f"{text[:c.answer_start]}[{text[c.answer_start:c.answer_end]}]{text[c.answer_end:]}"
-            lines.append(f"\n[{c.n}] {c.doc_id} — {c.title}  (score {c.score:.2f})\n    " + " ".join(text.split()))
+            title = c.title if len(c.title) <= 70 else c.title[:69].rstrip() + "…"
+            lines.append(f"\n[{c.n}] {c.doc_id} — {title}  (score {c.score:.2f})\n    " + " ".join(text.split()))
     return "\n".join(lines)
 
 

@@ -7,12 +7,12 @@ at index time) and a question only scores them. Every candidate is a ``[start, e
 from __future__ import annotations
 
 import math
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import numpy as np
 
-from embeddings.analysis import Analysis
+from embeddings.analysis import Analysis, sentences_within
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges
 from embeddings.lexical import STOP_WORDS, tokenize
 
@@ -93,12 +93,9 @@ class Corpus:
         chunk_ranges, sentence_ranges = chunk_and_sentence_ranges(self.data)
         result: list[tuple[int, int]] = []
         for (c0, c1), (s0, _), analysis in zip(chunk_ranges, sentence_ranges, self.data.analyses):
-            starts = [s for s, _ in analysis.sentences]
-            ends = [e for _, e in analysis.sentences]
             for chunk in self.data.chunks[c0:c1]:
-                first = bisect_right(ends, chunk.start)  # first sentence ending after the chunk starts
-                last = bisect_left(starts, chunk.end)  # first sentence starting at or after the chunk ends
-                result.append((s0 + first, s0 + max(first, last)))
+                first, last = sentences_within(analysis.sentences, chunk.start, chunk.end)
+                result.append((s0 + first, s0 + last))
         return result
 
     def key(self, lemma: str) -> str:

@@ -181,6 +181,8 @@ class FeatureReader:
                 continue
             logit = float(self.confidence_inputs(reading, scores, int(position)) @ self.calibration_weights)
             confidence = 1.0 / (1.0 + math.exp(-(logit + self.calibration_bias)))
+            if answers:  # a lower-ranked answer is never shown as surer than the one above it
+                confidence = min(confidence, answers[-1].score)
             answers.append(self._answer(doc, c, confidence, hits))
             taken.append((doc, c.start, c.end))
             texts.add(key)
