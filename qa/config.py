@@ -49,6 +49,7 @@ class Settings:
     # Dense index, query side: how much of an approximate index a search visits (more: slower, nearer exact).
     ef_search: int = 64  # HNSW
     nprobe: int = 32  # IVF lists scanned
+    pq_refine: int = 8  # PQ: re-rank this many times k candidates by their exact vectors
     mmap_index: bool = True  # map the index files instead of reading them into memory
 
     def __post_init__(self) -> None:
@@ -60,7 +61,7 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
-        for name in ("dense_auto_threshold", "hnsw_m", "pq_m", "ef_search", "nprobe"):
+        for name in ("dense_auto_threshold", "hnsw_m", "pq_m", "ef_search", "nprobe", "pq_refine"):
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise InputError(f"{name} must be a positive integer. Currently, {name} is {value!r}")

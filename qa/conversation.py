@@ -1,10 +1,26 @@
 """Follow-up questions: turn "And who led the US delegation?" into a question that stands on its own.
 
 A question is a follow-up when it leans on what came before: it opens with "and"/"what about", refers back
-("he", "that meeting", "there", "then"), or names nothing of its own. It is then rewritten from the previous
-turn: a personal pronoun becomes the person last answered, and the places, times, events and names of the
-previous question that this one does not replace are added as context ("When was that meeting? — Budapest").
-A question that names its own subject and refers to nothing starts a new topic and is left alone.
+("he", "that meeting", "there", "afterwards"), is a fragment with no verb ("And on July 30?", "When?"), or does not
+say what it is about (no entity, fewer than two nouns of its own). Anything else starts a new topic and is left
+alone ("What is the boiling point of mercury?" after a question about Budapest).
+
+A follow-up is rewritten from the earlier turns (their resolved question, their answer, and the entities of that
+answer as its article labels them):
+
+- a fragment that only swaps an entity ("And on July 30?") takes the previous question and swaps the entity of the
+  same kind ("Where did the diplomats meet on July 30?");
+- a fragment with a question word ("By how many countries?") takes the rest of the previous question
+  ("By how many countries was the original CFE Treaty signed?");
+- "he"/"she"/"his" become the person the conversation is about: the person who answered a "who" question, else
+  the person the question named, looking back turn by turn; "there" becomes the place last answered or named;
+- what the question does not say of the previous turn (its places, times, events and names; its answer when a word
+  such as "that" or "they" may stand for it) is added as context after ``CONTEXT_MARK`` ("When was that meeting?
+  — US, Budapest"), so retrieval finds the same article while the question itself comes first. Context never
+  holds a rival answer: not the previous answer when the question asks for the same kind ("Who led the US
+  delegation?" leaves "Kislyak" out), nor an entity the question replaces ("Russian" for "the US delegation").
+
+The rules are grammatical (spaCy's parse and entity labels), never lists of names.
 """
 
 from __future__ import annotations
@@ -14,71 +30,314 @@ from dataclasses import dataclass
 
 from embeddings.analysis import parse
 from qa.errors import InputError
-from qa.records import Response
+from qa.question import analyse_question
+from qa.records import Answer, Response
 from qa.validate import clean_question
 
 _OPENERS = re.compile(r"^(and|but|also|so|then|what about|how about|and what about|and how about)\b[\s,]*",
                       re.IGNORECASE)
-_PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers"}
+_WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "what", "which"}
+_PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _BACK_REFERENCES = _PERSON_PRONOUNS | {"it", "its", "they", "them", "their", "that", "this", "those", "these",
-                                       "there", "then", "same", "one"}
-_CONTEXT_LABELS = {"GPE", "LOC", "FAC", "DATE", "EVENT", "ORG", "PERSON", "LAW", "PRODUCT", "WORK_OF_ART"}
+                                       "there", "then", "same", "one", "else", "also", "too", "afterwards",
+                                       "later", "earlier"}
+_THING_REFERENCES = {"it", "its", "they", "them", "their", "that", "this", "those", "these"}
+PHRASE = "PHRASE"  # the label of a context term that is a noun phrase or an answer, not an entity
+_CONTEXT_LABELS = {"GPE", "LOC", "FAC", "DATE", "EVENT", "ORG", "PERSON", "LAW", "PRODUCT", "WORK_OF_ART", "NORP"}
+# What a referring word can stand for: "it"/"that" a thing, place or time but no person; "they" anything.
+_REFERENT_LABELS = {
+    **{word: (_CONTEXT_LABELS | {PHRASE}) - {"PERSON"} for word in ("it", "its", "that", "this", "those", "these")},
+    **{word: _CONTEXT_LABELS | {PHRASE} for word in ("they", "them", "their")},
+    "there": {"GPE", "LOC", "FAC"}, "then": {"DATE", "TIME"},
+}
 _SUBJECT_LABELS = {"GPE", "LOC", "FAC", "DATE", "EVENT", "ORG", "PERSON", "LAW", "NORP"}
+_PLACE_LABELS = {"GPE", "LOC", "FAC"}
+# Kinds of entity that can stand in for one another: a fragment swaps a date for a date ("And on July 30?"), and
+# a question sets "the US delegation" against "the Russian delegation".
+_KINDS = {"DATE": "time", "TIME": "time", "GPE": "place", "LOC": "place", "FAC": "place", "NORP": "place",
+          "PERSON": "agent", "ORG": "agent"}
+# Words a swapping fragment may hold besides its entities: "And the American one?", "What about in Paris?".
+_FILLER = {"the", "a", "an", "one", "ones", "in", "on", "at", "for", "of", "by", "from", "to", "with", "during",
+           "about", "?", ".", "!", ","}
 CONTEXT_MARK = " — "
+MAX_CONTEXT_TERMS = 6
+MAX_ANSWER_CONTEXT_WORDS = 6  # a longer answer (a clause) is no name for what the conversation is about
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity of an article (or of a question): its text and spaCy label."""
+
+    text: str
+    label: str
+    governor: str = ""  # for an entity of a question: the word it hangs from (see ``_governor``)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A question made self-contained: the rewritten question and the context terms it leans on."""
+
+    question: str
+    context: tuple[Mention, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """What the assistant is asked: the question, then ``CONTEXT_MARK`` and the context terms."""
+        if not self.context:
+            return self.question
+        return f"{self.question}{CONTEXT_MARK}{', '.join(m.text for m in self.context)}"
 
 
 @dataclass(frozen=True)
 class Turn:
     question: str  # as typed
-    resolved: str  # as answered
+    resolution: Resolution
     response: Response
+    answer_mentions: tuple[Mention, ...] = ()  # entities of the best answer, as labelled in its article
+
+    @property
+    def resolved(self) -> str:
+        return self.resolution.text
 
 
-def _context_terms(doc) -> list[str]:
-    return [e.text for e in doc.ents if e.label_ in _CONTEXT_LABELS]
+def resolve(question: str, history: list[Turn], nlp) -> Resolution:
+    """The self-contained form of ``question`` given the earlier turns (most recent last).
 
-
-def resolve(question: str, history: list[Turn], nlp) -> str:
-    """The self-contained form of ``question`` given the earlier turns (most recent last)."""
+    ``nlp`` turns text into a spaCy Doc (``embeddings.analysis.parse``). A question that is not a follow-up comes
+    back unchanged with no context.
+    """
     if not history:
-        return question
-    previous = history[-1]
-    doc = nlp(question)
-    words = {t.lower_ for t in doc}
+        return Resolution(question)
     opener = _OPENERS.match(question)
-    refers_back = bool(words & _BACK_REFERENCES)
-    names_own_subject = any(e.label_ in _SUBJECT_LABELS for e in doc.ents)
-    if not (opener or refers_back or not names_own_subject):
-        return question
     text = question[opener.end():] if opener else question
+    if not text.strip(" ?.!,"):  # "And?" alone: ask the previous question again
+        return history[-1].resolution
     text = text[:1].upper() + text[1:]
-    answer = previous.response.answer
-    if answer is not None and words & _PERSON_PRONOUNS and _is_person(answer.text, nlp):
-        text = _replace_pronouns(text, answer.text)
-    base = previous.resolved.split(CONTEXT_MARK)[0]
-    earlier_context = previous.resolved.split(CONTEXT_MARK)[1].split(", ") if CONTEXT_MARK in previous.resolved else []
-    lowered = text.lower()
-    context = []
-    for term in _context_terms(nlp(base)) + earlier_context:
-        if term and term.lower() not in lowered and term not in context:
-            context.append(term)
-    return f"{text}{CONTEXT_MARK}{', '.join(context)}" if context else text
+    doc = nlp(text)
+    words = {t.lower_ for t in doc}
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    fragment = not any(t.pos_ in ("VERB", "AUX") for t in doc if t is not wh)
+    refers_back = bool(words & _BACK_REFERENCES)
+    if not (opener or refers_back or fragment or not _names_own_subject(doc)):
+        return Resolution(question)
+
+    previous = nlp(history[-1].resolution.question)
+    rewritten = None
+    if fragment and wh is None:
+        rewritten = _swap_entities(doc, previous) or _copula_fragment(doc, previous)
+    elif fragment:
+        rewritten = _complete_wh_fragment(doc, previous)
+    final = nlp(_replace_references(doc if rewritten is None else nlp(rewritten), history, nlp))
+    return Resolution(final.text, _context(final, history[-1], previous, nlp))
 
 
-def _is_person(text: str, nlp) -> bool:
-    return any(e.label_ == "PERSON" for e in nlp(text).ents)
+def _names_own_subject(doc) -> bool:
+    """Does the question say what it is about: an entity, or two nouns besides the one naming the kind of answer
+    ("the boiling point of mercury" yes; "Which country is to host the radar?" no, "country" is the kind)."""
+    if any(e.label_ in _SUBJECT_LABELS for e in doc.ents):
+        return True
+    nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")
+             and not any(c.lower_ in _WH_WORDS and c.dep_ == "det" for c in t.children)]
+    return len(nouns) >= 2
 
 
-def _replace_pronouns(text: str, name: str) -> str:
-    def swap(match: re.Match) -> str:
-        word = match.group().lower()
-        return f"{name}'s" if word in ("his", "hers") else name
+def _context(question, previous_turn: Turn, previous, nlp) -> tuple[Mention, ...]:
+    """What the new question does not say of the previous turns, the newest terms first.
 
-    return re.sub(r"\b(he|she|him|her|his|hers)\b", swap, text, flags=re.IGNORECASE)
+    Context names the topic, never a rival answer. Left out: the previous answer when it is of the kind the new
+    question asks for (after "Who led the Russian delegation?", "Kislyak" would pull "Who led the US one?" back to
+    him), and an entity the new question replaces with one of its own in the same place ("Russian" when it asks
+    about "the US delegation").
+    """
+    asked = analyse_question(question.text, nlp).labels
+    replaced = {(_KINDS.get(e.label_), _governor(e)) for e in question.ents}
+    lowered = question.text.lower()
+    candidates = []
+    answer = previous_turn.response.answer
+    words = {t.lower_ for t in question}
+    # The previous answer is context only when a word of the question may point at it, and only of a kind that
+    # word can stand for: "When was that?" after "Lisbon"; but "that meeting" is no person, and after "Where did
+    # she hope ...?" → "Washington", "What did she call ...?" is about her, not Washington.
+    fits = set()
+    for word, labels in _REFERENT_LABELS.items():
+        if word in words:
+            fits |= labels
+    if answer is not None and fits and len(answer.text.split()) <= MAX_ANSWER_CONTEXT_WORDS:
+        if previous_turn.answer_mentions:
+            candidates.extend(m for m in previous_turn.answer_mentions if m.label not in asked and m.label in fits)
+        elif not asked and PHRASE in fits:  # "a key nuclear missile treaty": what "it" may stand for
+            candidates.append(Mention(answer.text, PHRASE))
+    candidates.extend(Mention(e.text, e.label_, _governor(e)) for e in previous.ents)
+    if words & _THING_REFERENCES:
+        # "Who represented the US at them?": "them" may be any thing the previous question named.
+        in_entities = {t.i for e in previous.ents for t in e}
+        candidates.extend(Mention(_without_determiner(c), PHRASE, _governor(c)) for c in previous.noun_chunks
+                          if not any(t.pos_ == "PRON" or t.lower_ in _WH_WORDS or t.i in in_entities for t in c))
+    candidates.extend(previous_turn.resolution.context)
+    context: list[Mention] = []
+    for mention in candidates:
+        term = _without_possessive(mention.text)
+        if (not term or mention.label not in _CONTEXT_LABELS | {PHRASE} or term.lower() in lowered
+                or (mention.governor and (_KINDS.get(mention.label), mention.governor) in replaced)
+                or any(term.lower() == c.text.lower() for c in context)):
+            continue
+        context.append(Mention(term, mention.label, mention.governor))
+    return tuple(context[:MAX_CONTEXT_TERMS])
+
+
+def _without_determiner(span) -> str:
+    start = span.start + 1 if span[0].pos_ == "DET" else span.start
+    return span.doc[start:span.end].text
+
+
+def _governor(span) -> str:
+    """The word an entity hangs from, through a preposition: "delegation" for "the US delegation", "meet" for
+    "meet in Paris". Two entities with the same governor play the same part in their questions."""
+    head = span.root.head
+    if head.pos_ == "ADP" and head.head is not head:
+        head = head.head
+    return head.lemma_.lower() if head is not span.root else ""
+
+
+def _without_possessive(term: str) -> str:
+    return re.sub(r"['’]s?$", "", term.strip())
+
+
+def _as_question(text: str) -> str:
+    return text.rstrip(" ?.!") + "?"
+
+
+def _swap_entities(fragment, previous) -> str | None:
+    """"And on July 30?" after "Where did they meet on September 10?": the previous question, entity swapped.
+
+    Only for a fragment that holds nothing but entities and filler words; ``None`` when nothing can be swapped.
+    """
+    ents = [e for e in fragment.ents if e.label_ in _KINDS]
+    if not ents:
+        return None
+    inside = {t.i for e in ents for t in e}
+    if any(t.i not in inside and t.lower_ not in _FILLER for t in fragment):
+        return None
+    text = previous.text
+    used: set[int] = set()
+    swapped = False
+    for exact in (True, False):
+        for ent in ents:
+            if ent.start in used:
+                continue
+            target = next((p for p in previous.ents if (p.label_ == ent.label_ if exact else
+                                                         _KINDS.get(p.label_) == _KINDS[ent.label_])), None)
+            if target is None or target.text not in text:
+                continue
+            text = text.replace(target.text, ent.text, 1)
+            used.add(ent.start)
+            swapped = True
+    return _as_question(text) if swapped else None
+
+
+def _wh_phrase_end(doc) -> int | None:
+    """Token index just past the question phrase ("By how many countries", "When", "Which treaty")."""
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    if wh is None:
+        return None
+    # The phrase runs to the first verb or auxiliary after the question word.
+    return next((t.i for t in doc[wh.i + 1:] if t.pos_ in ("AUX", "VERB")), None)
+
+
+def _complete_wh_fragment(fragment, previous) -> str | None:
+    """"By how many countries?" after "When was the treaty signed?": "By how many countries was the treaty signed?".
+
+    Needs a previous question whose question word is not its subject (else "When led the delegation?").
+    """
+    end = _wh_phrase_end(previous)
+    wh = next((t for t in previous if t.lower_ in _WH_WORDS), None)
+    if end is None or wh is None or wh.dep_ in ("nsubj", "nsubjpass") or wh.head.dep_ in ("nsubj", "nsubjpass"):
+        return None
+    return _as_question(f"{fragment.text.rstrip(' ?.!')} {previous[end:].text}")
+
+
+def _copula_fragment(fragment, previous) -> str | None:
+    """"And his American counterpart?" after "Who was Russia's defense minister?": "Who was his American
+    counterpart?" (pronouns are resolved afterwards)."""
+    end = _wh_phrase_end(previous)
+    if end is None or previous[end].lemma_ != "be":
+        return None
+    return _as_question(f"{previous[:end + 1].text} {fragment.text[:1].lower()}{fragment.text[1:]}")
+
+
+def _replace_references(doc, history: list[Turn], nlp) -> str:
+    """Personal pronouns become the person the conversation is about; an adverb "there" becomes "in PLACE"."""
+    names_person = any(e.label_ == "PERSON" for e in doc.ents)
+    person = None if names_person else _antecedent(history, nlp, "person")
+    place = _antecedent(history, nlp, "place")
+    pieces = []
+    for token in doc:
+        word = token.lower_
+        replacement = None
+        if person is not None and word in _PERSON_PRONOUNS and not word.endswith("self"):
+            possessive = word in ("his", "hers") or token.dep_ == "poss"
+            replacement = f"{person}'s" if possessive else person
+        elif place is not None and word == "there" and token.dep_ != "expl":
+            replacement = f"in {place}"
+        pieces.append((replacement if replacement is not None else token.text) + token.whitespace_)
+    text = "".join(pieces)
+    return text[:1].upper() + text[1:]
+
+
+def _antecedent(history: list[Turn], nlp, kind: str) -> str | None:
+    """The person (or place) the conversation is about, looking back from the latest turn.
+
+    In each turn, the answer counts first when the turn asked for one ("who ...?" for a person, "where ...?" for a
+    place), then the first such entity the resolved question names.
+    """
+    labels = {"PERSON"} if kind == "person" else _PLACE_LABELS
+    asking = {"person", "agent"} if kind == "person" else {"place"}
+    for turn in reversed(history):
+        question = turn.resolution.question
+        doc = nlp(question)
+        answer = turn.response.answer
+        if answer is not None and analyse_question(question, nlp).answer_type in asking:
+            found = next((m.text for m in turn.answer_mentions if m.label in labels), None)
+            if found is None and not turn.answer_mentions and _looks_like_a_name(answer.text):
+                found = answer.text  # the article's parse did not label it; a short capitalised span is a name
+            if found is not None:
+                return _without_possessive(found)
+        named = next((e.text for e in doc.ents if e.label_ in labels), None)
+        if named is not None:
+            return _without_possessive(named)
+    return None
+
+
+def _looks_like_a_name(text: str) -> bool:
+    words = text.split()
+    return 0 < len(words) <= 4 and all(w[:1].isupper() for w in words)
+
+
+def answer_mentions(assistant, answer: Answer | None) -> tuple[Mention, ...]:
+    """The entities of ``answer`` as its article's analysis labels them (spaCy's labels from index time).
+
+    An entity that covers the answer, or that lies inside it ("Sergei Kislyak" in "Deputy Foreign Minister Sergei
+    Kislyak"), counts. Labels come from the article because the answer alone is too short to label reliably.
+    """
+    if answer is None or answer.doc_id not in assistant.corpus.doc_index:
+        return ()
+    doc = assistant.corpus.doc_index[answer.doc_id]
+    text = assistant.data.documents[doc].text
+    found = []
+    for start, end, label in assistant.data.analyses[doc].entities:  # in text order
+        if start >= answer.end:
+            break
+        if (answer.start <= start and end <= answer.end) or (start <= answer.start and answer.end <= end):
+            found.append(Mention(text[start:end], label))
+    return tuple(found)
 
 
 class Conversation:
-    """A chat with history: ``ask`` resolves follow-ups against earlier turns and remembers the answer."""
+    """A chat with history: ``ask`` resolves follow-ups against earlier turns and remembers the answer.
+
+    ``assistant`` may be swapped between questions (the UI does, after indexing new articles); the history
+    stays, since it holds only text and answers.
+    """
 
     def __init__(self, assistant, max_turns: int | None = None):
         self.assistant = assistant
@@ -86,12 +345,13 @@ class Conversation:
         self.turns: list[Turn] = []
 
     def ask(self, question: str, k: int | None = None) -> Response:
+        """Answer ``question`` in the light of the earlier turns; raises InputError for a bad question."""
         cleaned = clean_question(question, self.assistant.settings.max_question_chars)
-        resolved = resolve(cleaned, self.turns, parse)
-        if len(resolved) > self.assistant.settings.max_question_chars:
+        resolution = resolve(cleaned, self.turns, parse)
+        if len(resolution.text) > self.assistant.settings.max_question_chars:
             raise InputError("the question and its context are too long; start a new conversation")
-        response = self.assistant.answer_batch([resolved], k, originals=[cleaned])[0]
-        self.turns.append(Turn(cleaned, resolved, response))
+        response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned])[0]
+        self.turns.append(Turn(cleaned, resolution, response, answer_mentions(self.assistant, response.answer)))
         del self.turns[: -self.max_turns]
         return response
 

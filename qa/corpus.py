@@ -21,6 +21,7 @@ KINDS = ("entity", "noun_chunk", "phrase", "clause", "number")
 _CLAUSE_DEPS = {"advcl", "xcomp", "ccomp", "acl", "relcl", "pcomp"}
 _REASON_MARKERS = {"because", "since", "as", "so", "to", "for", "considering", "after", "aim", "order", "bid"}
 MAX_CANDIDATE_TOKENS = 30
+_FUNCTION_POS = {"PRON", "DET", "ADP", "AUX", "PART", "CCONJ", "SCONJ", "PUNCT", "SPACE"}
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
         a, b = _trim_span(analysis, a, b)
         if b <= a or b - a > MAX_CANDIDATE_TOKENS:
             return
+        if all(analysis.pos[t] in _FUNCTION_POS for t in range(a, b)):
+            return  # "it", "them", "which": a pronoun or function word names nothing a user could check
         key = (a, b)
         if key in found and KINDS.index(found[key].kind) <= KINDS.index(kind):
             return

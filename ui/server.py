@@ -1,33 +1,115 @@
-"""``qa serve``: load the index once and serve the chat on a local port."""
+"""``qa serve``: load the index once and serve the chat on a local port, safe by default.
+
+- It binds 127.0.0.1. An address other machines can reach (0.0.0.0, ::, a LAN address, a host name) or a public
+  share link is refused unless a login is set: ``QA_AUTH=user:password`` in the environment (which keeps the
+  password out of ``ps``) or ``--auth user:password``.
+- It serves no file but a user's own uploads and caps request and upload sizes (ui/guard.py); the index, the
+  sources and this code are also on Gradio's own blocked list.
+- Errors reach the browser as the app's one-line messages; ``show_error=False`` keeps tracebacks in the server log.
+- Gradio's usage analytics are off, so nothing about the questions or the articles leaves the machine.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import socket
 from pathlib import Path
 
 from qa.config import Settings
 from qa.errors import InputError
 
+AUTH_ENV = "QA_AUTH"
+CODE_ROOT = Path(__file__).resolve().parents[1]
+# A question is at most a few KB, but the browser sends the whole chat history with each message; 8 MB is
+# hundreds of turns, and bounds what a forged request can make the server parse.
+MAX_REQUEST_BYTES = 8_000_000
+UPLOAD_FILES_PER_REQUEST = 10
+CONCURRENCY = 4  # answers computed at once; the encoder and the parser take turns anyway
+QUEUE_SIZE = 256  # requests waiting beyond this are turned away instead of piling up in memory
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """``"user:password"`` as a login pair; ``None`` or an empty string means no login."""
+    if value is None or value == "":
+        return None
+    user, colon, password = value.partition(":")
+    if not colon or not user or not password:
+        raise InputError(f"a login must look like user:password (from --auth or {AUTH_ENV}); got {len(value)} "
+                         f"characters without that shape")
+    return user, password
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name could resolve to anything
+        return False
+
+
+def check_exposure(host: str, share: bool, auth: tuple[str, str] | None) -> None:
+    """Refuse to let anyone but this machine's users reach the chat without a login."""
+    if auth is not None:
+        return
+    if share:
+        raise InputError(f"a public share link needs a login: set {AUTH_ENV}=user:password or pass --auth")
+    if not is_loopback(host):
+        raise InputError(f"--host {host} lets other machines reach the chat; set {AUTH_ENV}=user:password or pass "
+                         f"--auth to require a login, or use --host 127.0.0.1")
+
 
 def check_port_free(host: str, port: int) -> None:
     """Fail with one clear line before Gradio would print a traceback about the port."""
+    if not 0 < port < 65536:
+        raise InputError(f"port must be between 1 and 65535. Currently, port is {port}")
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
         try:
             probe.bind((host, port))
-        except OSError:
-            raise InputError(f"port {port} on {host} is in use; stop the other server or pass --port") from None
+        except OSError as error:
+            raise InputError(f"port {port} on {host} is not available ({error.strerror or error}); stop the other "
+                             f"server or pass --port") from None
 
 
-def serve(index_dir: Path, host: str, port: int, settings: Settings, sources: list[Path]) -> int:
-    from qa.assistant import Assistant
+def launch(assistant, *, host: str, port: int, index_dir: Path, sources: list[Path],
+           auth: tuple[str, str] | None = None, share: bool = False, block: bool = True,
+           feedback: Path | None = None):
+    """Build the chat for ``assistant`` and serve it. With ``block=False`` it returns the running Gradio app
+    (call ``.close()`` on it); tests use that to serve in-process."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from gradio.utils import get_upload_folder
+    from starlette.middleware import Middleware
+
     from ui.app import build_app
+    from ui.guard import Guard
+    from ui.style import CSS, theme
 
-    if not 0 < port < 65536:
-        raise InputError(f"port must be between 1 and 65535. Currently, port is {port}")
+    max_file = assistant.settings.max_file_bytes
+    guard = Middleware(Guard, upload_folder=get_upload_folder(), max_body_bytes=MAX_REQUEST_BYTES,
+                       max_upload_bytes=max_file * UPLOAD_FILES_PER_REQUEST + 100_000)
+    blocked = {str(Path(p).absolute()) for p in [index_dir, *sources, CODE_ROOT]}
+    blocked |= {os.path.realpath(p) for p in blocked}
+    app = build_app(assistant, index_dir=index_dir, sources=sources, feedback_path=feedback)
+    app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    app.launch(server_name=host, server_port=port, auth=auth, share=share, show_error=False, quiet=True,
+               footer_links=[], css=CSS, theme=theme(), blocked_paths=sorted(blocked), max_file_size=max_file,
+               app_kwargs={"middleware": [guard]}, prevent_thread_lock=not block)
+    return app
+
+
+def serve(index_dir: Path, host: str, port: int, settings: Settings, sources: list[Path], share: bool = False,
+          auth: str | None = None, feedback: Path | None = None) -> int:
+    """``qa serve``: check the address and login, load the index, warm the models, serve until stopped."""
+    from qa.assistant import Assistant
+
+    login = parse_auth(os.environ.get(AUTH_ENV) if auth is None else auth)
+    check_exposure(host, share, login)
     check_port_free(host, port)
     assistant = Assistant.load(index_dir, settings)
-    app = build_app(assistant)
+    # Load the embedder and spaCy now: the first user should not wait seconds for them.
+    assistant.answer("What happened?")
     print(f"serving {len(assistant.documents)} articles on http://{host}:{port}", flush=True)
-    app.queue(default_concurrency_limit=4).launch(server_name=host, server_port=port, show_error=False,
-                                                  quiet=True, footer_links=[])
+    launch(assistant, host=host, port=port, index_dir=index_dir, sources=sources, auth=login, share=share,
+           feedback=feedback)
     return 0

@@ -27,7 +27,8 @@ from qa.config import Settings
 from qa.conversation import Conversation
 from qa.errors import DocumentError, IndexFolderError, InputError, QAError
 from tests.conftest import ROOT
-from tests.live_server import ask_raw, call_raw, reply_text
+pytest.register_assert_rewrite("tests.live_server")
+from tests.live_server import ask_raw, call_raw, reply_text  # noqa: E402
 
 pytest_plugins = ["tests.live_server"]
 
@@ -51,6 +52,7 @@ class Env:
     request: pytest.FixtureRequest
     capsys: pytest.CaptureFixture
     monkeypatch: pytest.MonkeyPatch
+    blocker: socket.socket | None = None  # a listening socket that keeps a port busy
 
     @property
     def server(self):
@@ -73,7 +75,10 @@ def cli(*argv: str, env: dict | None = None) -> Callable[[Env], str]:
             e.monkeypatch.setenv(name, value)
         e.capsys.readouterr()
         args = [a.format(index=e.seed_index, tmp=e.tmp) for a in argv]
-        code = main(args)
+        try:
+            code = main(args)
+        except SystemExit as exit:  # argparse's way out, as in the real command
+            code = exit.code
         err = e.capsys.readouterr().err
         assert code == 2, err
         assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
@@ -200,10 +205,11 @@ ROWS = [
         api(lambda e: e.assistant.answer(MEGABYTE))),
     Row("a 1 MB question", "web", "1,000,000 characters long; the limit is 2,000", web(MEGABYTE)),
     Row("None as the question", "api", "a question must be text, not NoneType", api(lambda e: e.assistant.answer(None))),
+    Row("null as the question", "web", "a question must be text, not NoneType", web(None)),
     Row("a number as the question", "api", "not int", api(lambda e: Conversation(e.assistant).ask(42))),
     Row("bytes as the question", "api", "not bytes", api(lambda e: e.assistant.answer(b"who?"))),
     Row("a list as the question", "api", "not list", api(lambda e: e.assistant.answer_batch([["who?"]]))),
-    Row("a history far over the request limit", "web", "larger than the 8,000,000-byte limit",
+    Row("a forged request carrying a 9 MB history", "web", "larger than the 8,000,000-byte limit",
         web_body(oversized_history, 413)),
     Row("zero citations", "cli", "k must be a positive integer", cli("ask", GOOD_QUESTION, "-k", "0", "--index", "{index}")),
     Row("zero citations", "api", "k must be a positive integer", api(lambda e: e.assistant.answer(GOOD_QUESTION, k=0))),
@@ -257,7 +263,7 @@ ROWS = [
 def env(tmp_path, seed_index, assistant, request, capsys, monkeypatch) -> Env:
     e = Env(tmp_path, seed_index, assistant, request, capsys, monkeypatch)
     yield e
-    if hasattr(e, "blocker"):
+    if e.blocker is not None:
         e.blocker.close()
 
 

@@ -1,0 +1,60 @@
+"""Warm ``ask`` latency: every gold question asked alone through ``Assistant.answer``, split by stage.
+
+    python -m bench.bench_ask [--index DIR] [--rounds 3] [--json OUT]
+
+The index and models are loaded and one round of questions is asked before timing (warm: what a user of the
+chat sees after the first question). Stage times are the assistant's own ``Response.timings_ms``; ``wall`` is
+measured around the call, so whatever the stages do not account for shows as ``wall`` minus ``total``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from bench.common import DEFAULT_INDEX, GOLD, emit, machine, peak_rss_mb, percentiles, table
+
+STAGES = ("parse", "encode", "dense", "lexical", "fusion", "read", "cite", "total")
+
+
+def gold_questions() -> list[str]:
+    return [q["question"] for q in json.loads(GOLD.read_text(encoding="utf-8"))["questions"]]
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", default=str(DEFAULT_INDEX))
+    parser.add_argument("--rounds", type=int, default=3, help="timed passes over the gold questions")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+
+    from qa.assistant import Assistant
+
+    started = time.perf_counter()
+    assistant = Assistant.load(args.index)
+    questions = gold_questions()
+    for question in questions:  # warm-up: model, spaCy and every lazily built table
+        assistant.answer(question)
+    load_and_warm_s = time.perf_counter() - started
+    samples: dict[str, list[float]] = {name: [] for name in STAGES + ("wall",)}
+    for _ in range(args.rounds):
+        for question in questions:
+            t0 = time.perf_counter()
+            response = assistant.answer(question)
+            samples["wall"].append((time.perf_counter() - t0) * 1000)
+            for name in STAGES:
+                samples[name].append(float(response.timings_ms.get(name, 0.0)))
+    result = {"machine": machine(), "questions": len(questions), "rounds": args.rounds,
+              "stages_ms": {name: percentiles(values) for name, values in samples.items()},
+              "load_and_warm_s": round(load_and_warm_s, 2), "peak_rss_mb": peak_rss_mb()}
+    rows = [[name, result["stages_ms"][name]["p50"], result["stages_ms"][name]["p95"]] for name in samples]
+    print(f"warm ask over {len(questions)} gold questions x {args.rounds} rounds (peak RSS "
+          f"{result['peak_rss_mb']:.0f} MiB)")
+    print(table(["stage", "p50 ms", "p95 ms"], rows))
+    emit(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()

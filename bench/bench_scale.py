@@ -1,0 +1,193 @@
+"""How the dense index scales: build time, memory, single-question latency and recall@10 against exact search.
+
+    python -m bench.bench_scale [--sizes 10k,100k,1M] [--variants flat,hnsw,...] [--json OUT]
+
+For each size, synthetic clustered vectors (``bench.synthetic``; embedding a million real chunks would take
+hours here) are indexed by every variant through ``embeddings.dense_index.build``, the same code ``qa index``
+runs. The exact (flat) index gives the true top 10 of each held-out question vector. Each saved index is then
+probed in a fresh process, which is what a loaded app sees: it maps the index (``mmap_index``, the default),
+times single-question searches for ``retrieve_k`` chunks on one thread, measures recall@10 over all questions,
+and reports resident memory (mapped pages touched by the searches, and the heap an unmapped load takes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import emit, machine, percentiles, python, rss_mb, run_child, table
+from bench.synthetic import clustered_vectors, recall_at_k
+
+DIMENSION = 384
+# Variant name -> the settings that build it. "auto" is not a row of its own: the table marks the row it picks.
+VARIANTS = {
+    "flat": {"dense_index": "flat"},
+    "hnsw": {"dense_index": "hnsw"},
+    "hnsw-fp16": {"dense_index": "hnsw", "vector_dtype": "float16"},
+    "ivf": {"dense_index": "ivf"},
+    "ivf-fp16": {"dense_index": "ivf", "vector_dtype": "float16"},
+    "ivf-pq": {"dense_index": "ivf", "vector_dtype": "pq"},
+}
+GRAPH_VARIANTS = ("hnsw", "hnsw-fp16")  # slow to build on few cores: only up to --hnsw-max
+LATENCY_SECONDS = 15.0  # a slow variant (flat at 1M) stops timing after this long, with at least 20 questions
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("km")) * scale)
+
+
+def settings_for(variant: str):
+    from qa.config import Settings
+
+    return Settings(**VARIANTS[variant])
+
+
+def auto_variant(n: int) -> str:
+    """The row ``dense_index=auto`` (the default) builds at this size."""
+    from embeddings import dense_index
+    from qa.config import Settings
+
+    return dense_index.choose(n, DIMENSION, Settings()).kind  # float32 by default: the variant of that name
+
+
+def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, latency_queries: int) -> dict:
+    """In a fresh process: map the index, time single searches on one thread, recall@10, resident memory."""
+    import faiss
+
+    from embeddings import dense_index
+
+    settings = settings_for(variant)
+    queries = np.load(queries_path)
+    truth = np.load(truth_path) if truth_path.exists() else None
+    k = settings.retrieve_k
+    before = rss_mb()
+    index = dense_index.load(index_path, settings)
+    loaded = rss_mb()
+    faiss.omp_set_num_threads(1)  # one question is one thread's work; more threads only add OpenMP overhead
+    index.search(queries[:1], k)  # the first search pays one-off setup
+    latencies, started = [], time.perf_counter()
+    for i in range(min(latency_queries, len(queries))):
+        t0 = time.perf_counter()
+        index.search(queries[i:i + 1], k)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if time.perf_counter() - started > LATENCY_SECONDS and len(latencies) >= 20:
+            break
+    searched = rss_mb()
+    recall = None
+    if truth is not None:
+        faiss.omp_set_num_threads(os.cpu_count() or 1)
+        _, ids = index.search(queries, k)
+        recall = recall_at_k(ids, truth, 10)
+    del index
+    heap_before = rss_mb()
+    unmapped = dense_index.load(index_path, replace(settings, mmap_index=False))
+    heap = rss_mb()["anon"] - heap_before["anon"]
+    del unmapped
+    return {"latency_ms": percentiles(latencies), "recall_at_10": recall,
+            "rss_mapped_mb": round(searched["total"] - before["total"], 1),
+            "rss_after_load_mb": round(loaded["total"] - before["total"], 1), "rss_read_mb": round(heap, 1)}
+
+
+def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_queries: int, hnsw_max: int) -> list:
+    import faiss
+
+    from embeddings import dense_index
+
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core
+    started = time.perf_counter()
+    data = clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973)
+    vectors, queries = data[:n], data[n:]
+    generate_s = time.perf_counter() - started
+    queries_path, truth_path = work / f"{n}-queries.npy", work / f"{n}-truth.npy"
+    np.save(queries_path, queries)
+    truth_path.unlink(missing_ok=True)
+    rows = []
+    auto = auto_variant(n)
+    for variant in ["flat"] + [v for v in variants if v != "flat"]:  # flat first: it gives the true top 10
+        if variant in GRAPH_VARIANTS and n > hnsw_max:
+            continue
+        settings = settings_for(variant)
+        started = time.perf_counter()
+        index = dense_index.build(vectors, settings)
+        build_s = time.perf_counter() - started
+        path = work / f"{n}-{variant}.faiss"
+        dense_index.save(index, path)
+        if variant == "flat":
+            started = time.perf_counter()
+            np.save(truth_path, index.search(queries, 10)[1])
+            truth_s = time.perf_counter() - started
+        description = dense_index.describe(index)
+        del index
+        child = run_child([python(), "-m", "bench.bench_scale", "--probe", str(path), "--queries-file",
+                           str(queries_path), "--truth-file", str(truth_path), "--variant", variant,
+                           "--latency-queries", str(latency_queries)])
+        if child["status"] != 0:
+            raise SystemExit(f"probe of {variant} at {n} failed:\n{child['stderr'][-2000:]}")
+        measured = json.loads(child["stdout"].strip().splitlines()[-1])
+        if variant == "flat":
+            measured["recall_at_10"] = 1.0  # it is the reference
+        rows.append({"n": n, "variant": variant, "auto": variant == auto, "index": description,
+                     "build_s": round(build_s, 2), "file_mb": round(path.stat().st_size / 2**20, 1),
+                     "generate_s": round(generate_s, 1), "truth_s": round(truth_s, 1), **measured})
+        path.unlink()
+        print(format_rows(rows[-1:], header=False), file=sys.stderr, flush=True)  # progress
+    return rows
+
+
+def format_rows(rows: list[dict], header: bool = True) -> str:
+    headers = ["chunks", "index", "auto", "build s", "file MB", "RSS mapped MB", "RSS read MB", "p50 ms",
+               "p95 ms", "recall@10"]
+    body = [[f"{r['n']:,}", r["index"], "yes" if r["auto"] else "", r["build_s"], r["file_mb"], r["rss_mapped_mb"],
+             r["rss_read_mb"], r["latency_ms"]["p50"], r["latency_ms"]["p95"],
+             None if r["recall_at_10"] is None else round(r["recall_at_10"], 3)] for r in rows]
+    text = table(headers, body)
+    return text if header else "\n".join(text.splitlines()[2:])
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1M")
+    parser.add_argument("--variants", default="flat,hnsw,hnsw-fp16,ivf,ivf-fp16")
+    parser.add_argument("--queries", type=int, default=300, help="held-out question vectors for recall")
+    parser.add_argument("--latency-queries", type=int, default=200)
+    parser.add_argument("--hnsw-max", default="100k", help="largest size HNSW is built for (its build is slow)")
+    parser.add_argument("--json")
+    parser.add_argument("--probe", help=argparse.SUPPRESS)
+    parser.add_argument("--queries-file", help=argparse.SUPPRESS)
+    parser.add_argument("--truth-file", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.probe:
+        print(json.dumps(probe(Path(args.probe), Path(args.queries_file), Path(args.truth_file), args.variant,
+                               args.latency_queries)))
+        return {}
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    started = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as work:
+        for n in sizes:
+            rows.extend(run_size(n, variants, Path(work), args.queries, args.latency_queries,
+                                 parse_size(args.hnsw_max)))
+    result = {"machine": machine(), "rows": rows, "seconds": round(time.perf_counter() - started, 1),
+              "queries": args.queries}
+    print(format_rows(rows))
+    emit(result, args.json)
+    return result
+
+
+if __name__ == "__main__":
+    main()

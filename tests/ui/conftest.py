@@ -1,0 +1,97 @@
+"""One real ``qa serve`` for the UI tests: a subprocess on a free port, over a copy of the seed index and a
+temporary copy of seeds/ (uploads land there, never in the repository), with its own feedback file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, SEEDS
+
+MAX_FILE_BYTES = 50_000  # small, so the size limit is cheap to hit
+
+
+@dataclass
+class UiServer:
+    url: str
+    sources: Path
+    index_dir: Path
+    feedback: Path
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ui_server(tmp_path_factory, seed_index) -> UiServer:
+    root = tmp_path_factory.mktemp("ui-server")
+    sources = root / "articles"
+    shutil.copytree(SEEDS, sources)
+    index_dir = root / "index"
+    shutil.copytree(seed_index, index_dir)  # the same articles: serving needs no re-embedding
+    feedback = root / "votes" / "feedback.jsonl"
+    log = root / "serve.log"
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+           "QA_MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
+    env.pop("QA_AUTH", None)
+    with open(log, "w") as handle:  # a file, not a pipe: a full pipe would stall the server
+        process = subprocess.Popen(
+            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--port", str(port),
+             "--sources", str(sources), "--feedback", str(feedback)],
+            cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"qa serve exited with {process.returncode}: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"qa serve did not answer on {url}: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield UiServer(url, sources, index_dir, feedback, log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def wait_until_added():
+    """``wait_until_added(client, name)``: poll the server's /status until ``name`` is indexed; returns the note."""
+
+    def wait(client, name: str, timeout: float = 120.0) -> str:
+        deadline = time.monotonic() + timeout
+        note = ""
+        while time.monotonic() < deadline:
+            note = client.predict(api_name="/status")
+            if name in note and "you can ask about" in note:
+                return note
+            if name in note and "Could not add" in note:
+                raise AssertionError(note)
+            time.sleep(0.3)
+        raise AssertionError(f"{name} was not indexed within {timeout:.0f}s; last note: {note!r}")
+
+    return wait

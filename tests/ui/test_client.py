@@ -1,0 +1,160 @@
+"""The chat's functions through gradio_client against a real `qa serve` (see conftest.ui_server)."""
+
+import html
+import json
+import re
+
+import pytest
+from gradio_client import Client, handle_file
+
+from tests.conftest import SEEDS
+from tests.ui.conftest import MAX_FILE_BYTES
+
+BUDAPEST = "Who led the Russian delegation in Budapest?"
+BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
+MARKUP_ARTICLE = ("Springfield council statement on markup\n"
+                  "The council statement quoted <script>window.__pwned = 1</script> and "
+                  "<img src=x onerror=\"window.__pwned = 2\"> in its opening line on Tuesday.\n"
+                  "The clerk, Margaret Okonkwo, said the statement was published by the council of Springfield.\n"
+                  "Residents asked about the *asterisks*, [brackets](http://example.com) and $$x$$ in it.\n")
+
+
+def new_client(server) -> Client:
+    return Client(server.url, verbose=False)  # one client is one browser tab: its own conversation
+
+
+def last_message(chat: list[dict]) -> str:
+    """The last chat message's Markdown with character references decoded (article text arrives as "&#46;")."""
+    content = chat[-1]["content"]
+    text = content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
+    return html.unescape(text)
+
+
+def article_text_of(article_html: str) -> str:
+    """The article as the reader sees it: the text panel's content without tags, entities decoded."""
+    body = article_html.split('<div class="qa-article-text">', 1)[1].rsplit("</div></div>", 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
+
+
+@pytest.fixture(scope="module")
+def budapest(ui_server):
+    """One tab that asked the Budapest question: (client, outputs of /chat)."""
+    client = new_client(ui_server)
+    return client, client.predict(BUDAPEST, api_name="/chat")
+
+
+def test_chat_shows_the_answer_in_bold_in_its_sentence_with_a_citation_marker(budapest):
+    _, (box, chat, sources, notice) = budapest
+    assert box == "" and notice == ""
+    message = last_message(chat)
+    assert message.startswith("**Sergei Kislyak** <sup>[1]</sup>")
+    assert "> The Russian delegation was to be led by Deputy Foreign Minister <strong>Sergei Kislyak</strong>" \
+        in message
+    assert re.search(r"<small>.*\d+ ms", message)  # timings in small print
+
+
+def test_sources_panel_lists_the_cited_passage_with_the_answer_highlighted(budapest):
+    _, (_, _, sources, _) = budapest
+    assert BUDAPEST_DOC in sources
+    assert "<mark>Sergei Kislyak</mark>" in sources
+    assert re.search(r'data-n="1"', sources) and "relevance" in sources
+    assert 'data-copy="Sergei Kislyak' in sources
+
+
+def test_opening_a_source_shows_the_whole_article_with_the_passage_marked(budapest):
+    client, _ = budapest
+    article, notice = client.predict(1, api_name="/open_source")
+    assert notice == ""
+    text = (SEEDS / BUDAPEST_DOC).read_text(encoding="utf-8")
+    assert article_text_of(article) == text  # the whole article, every character, nothing added
+    passage = re.search(r'<mark class="qa-passage" id="qa-passage">(.*?)</mark>(?!.*</mark>)', article, re.S)
+    assert "<mark class=\"qa-answer\">Sergei Kislyak</mark>" in passage.group(1)
+
+
+def test_a_follow_up_in_the_same_tab_answers_rood(ui_server):
+    client = new_client(ui_server)
+    client.predict(BUDAPEST, api_name="/chat")
+    _, chat, sources, _ = client.predict("And who led the US delegation?", api_name="/chat")
+    message = last_message(chat)
+    assert message.startswith("**John C. Rood**")
+    assert "understood as “Who led the US delegation? — Budapest”" in message
+    assert "<mark>John C. Rood</mark>" in sources
+    other_tab = new_client(ui_server)  # another tab has no history: the same words are not a follow-up there
+    _, chat, _, _ = other_tab.predict("And who led the US delegation?", api_name="/chat")
+    assert "understood as" not in last_message(chat)
+
+
+def test_a_thumbs_up_is_appended_to_the_feedback_file_with_offsets(ui_server):
+    client = new_client(ui_server)
+    client.predict(BUDAPEST, api_name="/chat")
+    assert client.predict(0, "up", api_name="/feedback") == ""
+    lines = [json.loads(line) for line in ui_server.feedback.read_text(encoding="utf-8").splitlines()]
+    vote = lines[-1]
+    assert vote["vote"] == "up" and vote["question"] == BUDAPEST and vote["doc_id"] == BUDAPEST_DOC
+    text = (SEEDS / BUDAPEST_DOC).read_text(encoding="utf-8")
+    assert text[vote["start"]:vote["end"]] == vote["answer"] == "Sergei Kislyak"
+    assert vote["timestamp"].endswith("+00:00")
+
+
+def test_a_vote_on_a_question_not_asked_or_a_bad_vote_is_a_one_line_notice(ui_server):
+    client = new_client(ui_server)
+    assert "there is no question number 0" in client.predict(0, "up", api_name="/feedback")
+    client.predict(BUDAPEST, api_name="/chat")
+    assert "a vote must be 'up' or 'down'" in html.unescape(client.predict(0, "sideways", api_name="/feedback"))
+
+
+def test_an_empty_question_is_a_notice_and_the_chat_loses_nothing(ui_server):
+    client = new_client(ui_server)
+    client.predict(BUDAPEST, api_name="/chat")
+    box, chat, sources, notice = client.predict("  ", api_name="/chat")
+    assert box == "  "  # the typed text stays in the box
+    assert "the question is empty" in notice
+    assert len(chat) == 2 and last_message(chat).startswith("**Sergei Kislyak**")
+    assert "<mark>Sergei Kislyak</mark>" in sources
+
+
+def test_a_question_the_articles_do_not_answer_says_not_found_and_offers_passages(ui_server):
+    client = new_client(ui_server)
+    _, chat, sources, _ = client.predict("What is the recipe for a good pizza dough?", api_name="/chat")
+    assert last_message(chat).startswith("**Not found in the articles.**")
+    assert "Not found in the articles" in sources and sources.count('class="qa-source"') >= 3
+    assert "qa-copy" not in sources  # nothing to copy
+
+
+def test_an_uploaded_article_is_answerable_once_indexed_and_its_markup_shows_as_text(ui_server, wait_until_added,
+                                                                                   tmp_path):
+    upload = tmp_path / "council.md"
+    upload.write_text(MARKUP_ARTICLE, encoding="utf-8")
+    client = new_client(ui_server)
+    _, refused = client.predict([handle_file(upload)], api_name="/add_articles")
+    assert refused == ""
+    assert "you can ask about it now" in wait_until_added(client, "council.md")
+    assert (ui_server.sources / "council.md").read_text(encoding="utf-8") == MARKUP_ARTICLE
+    assert not (SEEDS / "council.md").exists()
+
+    _, chat, sources, _ = client.predict("Who is the clerk of the Springfield council?", api_name="/chat")
+    assert "Margaret Okonkwo" in last_message(chat) and "council.md" in sources
+    article, _ = client.predict(1, api_name="/open_source")
+    assert "<script" not in article and "<img" not in article
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in article
+    assert article_text_of(article) == MARKUP_ARTICLE
+    raw = chat[-1]["content"] if isinstance(chat[-1]["content"], str) else chat[-1]["content"][0]["text"]
+    assert "<script" not in raw and "[brackets]" not in raw and "*" not in raw.replace("**", "")
+
+
+def test_uploads_of_the_wrong_type_too_large_or_taken_names_are_refused_one_line_each(ui_server, tmp_path):
+    too_large = tmp_path / "huge.txt"
+    too_large.write_text("Big news.\n" * (MAX_FILE_BYTES // 10 + 1), encoding="utf-8")
+    binary = tmp_path / "notes.txt"
+    binary.write_bytes(b"\x00\x01binary")
+    taken = tmp_path / BUDAPEST_DOC
+    taken.write_text("A different article under a name the library already has.\n", encoding="utf-8")
+    before = sorted(p.name for p in ui_server.sources.iterdir())
+    client = new_client(ui_server)
+    _, refused = client.predict([handle_file(p) for p in (binary, taken)], api_name="/add_articles")
+    assert "notes.txt: looks like a binary file" in refused
+    assert f"{BUDAPEST_DOC}: an article of that name is already in the library" in refused
+    with pytest.raises(ValueError, match=f"exceeds the maximum file size of {MAX_FILE_BYTES} bytes"):
+        client.predict([handle_file(too_large)], api_name="/add_articles")  # the server's limit, told to clients
+    assert sorted(p.name for p in ui_server.sources.iterdir()) == before
+    assert (ui_server.sources / BUDAPEST_DOC).read_bytes() == (SEEDS / BUDAPEST_DOC).read_bytes()

@@ -1,0 +1,90 @@
+"""What the chat shows: article text always escaped, offsets kept exactly, the answer bold in its sentence."""
+
+import html
+import re
+
+from qa.records import Answer, Citation, Document, Response
+from ui.render import answer_markdown, article_html, copy_text, escape_markdown, sources_html
+from ui.session import ShownTurn
+
+TEXT = ("Council news\n"
+        "The statement quoted <script>alert(1)</script> and <img src=x onerror=\"alert(2)\"> on Tuesday.\n"
+        "The clerk, Ann *Star* Lee, read it to the council.\n")
+DOC = Document("council.txt", "/tmp/council.txt", "Council <b>news</b>", TEXT, "0" * 64)
+
+
+def span(text: str) -> tuple[int, int]:
+    start = TEXT.index(text)
+    return start, start + len(text)
+
+
+def citation(n: int, passage: str, answer: str | None) -> Citation:
+    start, end = span(passage)
+    inner = (passage.index(answer), passage.index(answer) + len(answer)) if answer else (None, None)
+    return Citation(n, DOC.doc_id, DOC.title, start, end, passage, *inner, 0.5)
+
+
+def shown(answer: str | None) -> ShownTurn:
+    line1 = TEXT.splitlines()[1]
+    line2 = TEXT.splitlines()[2]
+    citations = (citation(1, line2, answer), citation(2, line1, None))
+    found = Answer(answer, DOC.doc_id, *span(answer), 0.87, 1) if answer else None
+    response = Response("Who is the clerk?", "Who is the clerk?", found, (found,) if found else (),
+                        (1,) if found else (), citations, (), {"total": 12.3, "retrieve": 4.0, "read": 5.0})
+    sentence = span(line2) if answer else None
+    return ShownTurn("Who is the clerk?", response, DOC.title if answer else "", sentence,
+                     line2 if answer else "")
+
+
+def visible_text(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
+
+
+def test_script_and_img_onerror_in_an_article_show_as_text_in_every_panel():
+    turn = shown("Ann *Star* Lee")
+    article = article_html(DOC, citation(2, TEXT.splitlines()[1], None))
+    for output in (sources_html(turn), article, answer_markdown(turn), sources_html(shown(None))):
+        assert "<script" not in output and "<img" not in output and "<b>" not in output
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in article
+    assert "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in article
+
+
+def test_the_article_panel_holds_every_character_and_marks_the_cited_offsets():
+    cited = citation(1, TEXT.splitlines()[2], "Ann *Star* Lee")
+    article = article_html(DOC, cited)
+    body = article.split('<div class="qa-article-text">', 1)[1].rsplit("</div></div>", 1)[0]
+    assert visible_text(body) == TEXT
+    marked = re.search(r'<mark class="qa-passage" id="qa-passage">(.*)</mark>', body, re.S).group(1)
+    assert visible_text(marked) == TEXT[cited.start:cited.end]
+    assert '<mark class="qa-answer">Ann *Star* Lee</mark>' in marked
+
+
+def test_the_answer_is_bold_inside_its_sentence_with_citation_markers_and_timings():
+    message = answer_markdown(shown("Ann *Star* Lee"))
+    first, quote, small = message.split("\n\n")
+    assert first == f"**{escape_markdown('Ann *Star* Lee')}** <sup>[1]</sup>"
+    assert html.unescape(quote) == \
+        "> The clerk, <strong>Ann *Star* Lee</strong>, read it to the council. <sup>[1]</sup>"
+    assert small == "<small>confidence 0.87 · 12 ms (retrieve 4 ms, read 5 ms)</small>"
+
+
+def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
+    raw = "*bold* _it_ [link](http://x.y) # head $$x$$ <b> `code` 1. item | a ~ b"
+    escaped = escape_markdown(raw)
+    assert not re.search(r"[*_\[\]()#$<>`|~]", escaped.replace("&#", ""))
+    assert html.unescape(escaped) == raw
+
+
+def test_an_abstention_says_not_found_and_lists_the_closest_passages():
+    message = answer_markdown(shown(None))
+    assert message.startswith("**Not found in the articles.**")
+    assert "<sup>[1]</sup>" in message and "<sup>[2]</sup>" in message
+    panel = sources_html(shown(None))
+    assert "Not found in the articles" in panel and panel.count('class="qa-source"') == 2
+
+
+def test_copy_answer_carries_the_answer_its_sentence_and_its_source():
+    assert copy_text(shown("Ann *Star* Lee")) == ("Ann *Star* Lee\n“The clerk, Ann *Star* Lee, read it to the "
+                                                  "council.”\n— Council <b>news</b> (council.txt)")
+    assert 'data-copy="Ann *Star* Lee\n“The clerk' in sources_html(shown("Ann *Star* Lee"))
+    assert copy_text(shown(None)) == ""

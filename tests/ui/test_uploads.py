@@ -1,0 +1,65 @@
+"""Checking and saving uploaded articles: every bad file gets one line, good ones are saved whole, nothing is
+overwritten."""
+
+from ui.uploads import safe_name, save_uploads
+
+
+def write(folder, name, data):
+    path = folder / name
+    path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return path
+
+
+def test_safe_name_keeps_a_plain_file_name_and_nothing_of_a_path():
+    assert safe_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_name("C:\\Users\\me\\News Today.MD") == "News Today.md"
+    assert safe_name(".hidden.txt") == "hidden.txt"
+    assert safe_name("Ünïcode news.txt") == "_n_code news.txt"
+
+
+def test_good_files_are_saved_whole_and_bad_ones_refused_one_line_each(tmp_path):
+    incoming, folder = tmp_path / "in", tmp_path / "articles"
+    incoming.mkdir()
+    folder.mkdir()
+    files = [write(incoming, "good.txt", "Rain fell in Oslo on Monday.\n"),
+             write(incoming, "notes.md", "# Notes\nThe mayor spoke.\n"),
+             write(incoming, "report.pdf", "%PDF-1.4"),
+             write(incoming, "blob.txt", b"\x00\x01\x02"),
+             write(incoming, "latin1.txt", "caf\xe9".encode("latin-1")),
+             write(incoming, "empty.txt", "  \n"),
+             write(incoming, "big.txt", "x" * 101)]
+    result = save_uploads(files, folder, existing=set(), max_bytes=100)
+    assert result.saved == ["good.txt", "notes.md"]
+    assert (folder / "good.txt").read_text(encoding="utf-8") == "Rain fell in Oslo on Monday.\n"
+    assert len(result.refused) == 5 and all("\n" not in reason for reason in result.refused)
+    assert result.refused[0] == "report.pdf: only .txt and .md articles can be added"
+    assert "blob.txt: looks like a binary file" in result.refused[1]
+    assert "latin1.txt: is not UTF-8" in result.refused[2]
+    assert "empty.txt: is empty" in result.refused[3]
+    assert "big.txt: is 101 bytes, over the 100-byte limit" in result.refused[4]
+    assert sorted(p.name for p in folder.iterdir()) == ["good.txt", "notes.md"]  # no temporary file left
+
+
+def test_an_existing_article_is_never_overwritten(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write(folder, "a.txt", "The original.\n")
+    upload = tmp_path / "a.txt"
+    upload.write_text("A replacement.\n", encoding="utf-8")
+    taken = save_uploads([upload], folder, existing={"a.txt"}, max_bytes=1000)
+    assert taken.saved == [] and "a.txt: an article of that name is already in the library" in taken.refused[0]
+    on_disk = save_uploads([upload], folder, existing=set(), max_bytes=1000)  # on disk but not yet indexed
+    assert on_disk.saved == [] and "a.txt: a file of that name is already in" in on_disk.refused[0]
+    assert (folder / "a.txt").read_text(encoding="utf-8") == "The original.\n"
+
+
+def test_two_uploads_with_the_same_name_keep_the_first(tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    first, second = tmp_path / "x", tmp_path / "y"
+    first.mkdir()
+    second.mkdir()
+    files = [write(first, "same.txt", "First.\n"), write(second, "same.txt", "Second.\n")]
+    result = save_uploads(files, folder, existing=set(), max_bytes=1000)
+    assert result.saved == ["same.txt"] and len(result.refused) == 1
+    assert (folder / "same.txt").read_text(encoding="utf-8") == "First.\n"

@@ -1,0 +1,93 @@
+"""Articles added from the chat: check each uploaded file and save it into the sources folder.
+
+A file is accepted when its name ends in ``.txt`` or ``.md``, it is at most ``max_bytes`` long, it reads as the
+indexer would read it (UTF-8 or a byte-order mark, no NUL bytes, not empty), and no article of that name is in
+the library yet. An accepted file is written under a hidden temporary name and then linked to its real name, so
+the indexer never sees half a file and an existing article is never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings.loader import ARTICLE_SUFFIXES, load_file
+from qa.errors import DocumentError
+
+MAX_NAME_CHARS = 120
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+@dataclass
+class UploadResult:
+    saved: list[str] = field(default_factory=list)  # file names, as doc_ids in the first sources folder
+    refused: list[str] = field(default_factory=list)  # one-line reasons, one per file left out
+
+
+def safe_name(original: str) -> str:
+    """A plain file name for an upload: no folders, no leading dot, only letters, digits, ``._ -``.
+
+    "../../etc/x.txt" becomes "x.txt" and "Ünïcode news.md" becomes "_n_code news.md": the name is shown in
+    citations and used as the article's id, so it must be readable and unable to point anywhere else.
+    """
+    base = original.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    stem = _UNSAFE.sub("_", stem).strip(" .") or "article"
+    suffix = suffix.lower() if dot else ""
+    return f"{stem[:MAX_NAME_CHARS]}.{suffix}" if dot else stem[:MAX_NAME_CHARS]
+
+
+def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> None:
+    """Raise DocumentError (one line, naming the file) unless ``path`` may join the library as ``name``."""
+    if Path(name).suffix not in ARTICLE_SUFFIXES:
+        raise DocumentError(f"{name}: only .txt and .md articles can be added")
+    if name in existing:
+        raise DocumentError(f"{name}: an article of that name is already in the library; rename the file to add it")
+    load_file(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own checks
+
+
+def save_uploads(files: list[str | Path], folder: Path, existing: set[str], max_bytes: int) -> UploadResult:
+    """Check ``files`` (paths whose names are the user's file names) and save the good ones into ``folder``.
+
+    ``existing`` holds the names already taken (the library's doc_ids). One bad file never stops the others.
+    """
+    result = UploadResult()
+    taken = set(existing)
+    for file in files:
+        path = Path(file)
+        name = safe_name(path.name)
+        try:
+            check_upload(path, name, taken, max_bytes)
+            _save(path.read_bytes(), folder / name)
+        except DocumentError as error:
+            result.refused.append(str(error))
+            continue
+        except OSError as error:
+            result.refused.append(f"{name}: could not be saved ({error.strerror or error})")
+            continue
+        taken.add(name)
+        result.saved.append(name)
+    return result
+
+
+def _save(data: bytes, target: Path) -> None:
+    temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")  # hidden: the loader skips it
+    try:
+        with open(temporary, "xb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, target)  # fails if the name exists: never overwrite an article
+        except FileExistsError:
+            raise DocumentError(f"{target.name}: a file of that name is already in {target.parent}; rename the "
+                                f"file to add it") from None
+        except OSError:  # a file system without hard links: check, then rename (a narrow race, not a crash)
+            if target.exists():
+                raise DocumentError(f"{target.name}: a file of that name is already in {target.parent}") from None
+            os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
