@@ -124,6 +124,15 @@ def _merge_fragments(text: str, sentences: list[tuple[int, int]]) -> list[tuple[
     return merged
 
 
+def _parse_in_turns(nlp, texts: list[str], batch: int = 16):
+    """Parse texts a batch at a time under the shared lock: a background build never holds the pipeline long
+    enough to stall a question waiting for it."""
+    for first in range(0, len(texts), batch):
+        with _PARSE_LOCK:
+            docs = list(nlp.pipe(texts[first:first + batch], batch_size=batch))
+        yield from docs
+
+
 def analyse(doc_id: str, text: str, blocks: list[tuple[int, int]], nlp=None) -> Analysis:
     """Parse the body blocks of one article."""
     return analyse_many([(doc_id, text, blocks)], nlp)[0]
@@ -134,8 +143,7 @@ def analyse_many(items: list[tuple[str, str, list[tuple[int, int]]]], nlp=None) 
     nlp = load_nlp() if nlp is None else nlp
     analyses = [Analysis(doc_id=doc_id, blocks=list(blocks)) for doc_id, _, blocks in items]
     jobs = [(i, b_start, text[b_start:b_end]) for i, (_, text, blocks) in enumerate(items) for b_start, b_end in blocks]
-    parsed = nlp.pipe((block for _, _, block in jobs), batch_size=64)
-    for (i, offset, _), doc in zip(jobs, parsed):
+    for (i, offset, _), doc in zip(jobs, _parse_in_turns(nlp, [block for _, _, block in jobs])):
         analysis, text = analyses[i], items[i][1]
         base = len(analysis.token_start)
         for token in doc:

@@ -86,12 +86,18 @@ def is_furniture(line: str, repeated: frozenset[str] = frozenset(), script: str 
         return True
     if script and _is_foreign_script(line, script):
         return True
-    # Long lines are prose even when repeated (two sites can carry the same wire story).
-    if len(words) < BOILERPLATE_LINE_WORDS and (line_key(line) in repeated or _BOILERPLATE.search(line)):
+    if is_boilerplate(line, repeated):
         return True
     if _BYLINE.match(line):  # "By Linda D. Kozaryn": who wrote it is part of the article
         return False
     return len(words) < SHORT_LINE_WORDS and not _SENTENCE_END.search(line)
+
+
+def is_boilerplate(line: str, repeated: frozenset[str] = frozenset()) -> bool:
+    """A line of site furniture by its wording or its repetition across articles (not merely short: a headline
+    is short too). Long lines are prose even when repeated: two sites can carry the same wire story."""
+    words = _WORD.findall(line)
+    return len(words) < BOILERPLATE_LINE_WORDS and (line_key(line) in repeated or bool(_BOILERPLATE.search(line)))
 
 
 def body_spans(text: str, repeated: frozenset[str] = frozenset()) -> list[tuple[int, int]]:

@@ -15,7 +15,7 @@ import numpy as np
 from embeddings import dense_index
 from embeddings.analysis import Analysis, analyse_many, body_blocks, sentences_within
 from embeddings.chunker import Chunker
-from embeddings.cleaner import body_spans, repeated_lines
+from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_lines
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
 from embeddings.lexical import LexicalIndex
@@ -95,7 +95,7 @@ def index_documents(documents: list[Document], index_dir: Path, settings: Settin
     fresh: list[tuple[Document, list[tuple[int, int]]]] = []
     for document in documents:
         blocks = body_blocks(document.text, body_spans(document.text, repeated))
-        document = _titled_from_body(document, blocks)
+        document = _titled_from_body(document, blocks, repeated)
         before = old.get(document.doc_id)
         if before is not None and before.document.sha256 == document.sha256 and before.analysis.blocks == blocks:
             pieces.append(before)
@@ -121,12 +121,12 @@ def index_documents(documents: list[Document], index_dir: Path, settings: Settin
     return report
 
 
-def _titled_from_body(document: Document, blocks: list[tuple[int, int]]) -> Document:
-    """Title an article by its first body line when its first line is furniture ("UNITED24 - Make a donation")."""
-    if not blocks or document.title in document.text[blocks[0][0]:blocks[0][1]]:
+def _titled_from_body(document: Document, blocks: list[tuple[int, int]], repeated: frozenset[str]) -> Document:
+    """Title an article by its first body line when its first line is site furniture ("UNITED24 - Make a
+    donation") or a site name ("- Sputnik International"); a headline stays the title, short as it is."""
+    if not blocks or not (is_boilerplate(document.title, repeated) or len(line_key(document.title).split()) < 3):
         return document
-    start = blocks[0][0]
-    line = document.text[start:blocks[0][1]].splitlines()[0].strip()
+    line = document.text[blocks[0][0]:blocks[0][1]].splitlines()[0].strip()
     return replace(document, title=line[:200]) if line else document
 
 

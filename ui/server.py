@@ -65,8 +65,12 @@ def check_port_free(host: str, port: int) -> None:
     if not 0 < port < 65536:
         raise InputError(f"port must be between 1 and 65535. Currently, port is {port}")
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the real server will: a port left in TIME_WAIT by a stopped server is free to bind, one that is
+        # listening is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
+            probe.listen(1)
         except OSError as error:
             raise InputError(f"port {port} on {host} is not available ({error.strerror or error}); stop the other "
                              f"server or pass --port") from None

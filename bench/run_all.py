@@ -1,0 +1,182 @@
+"""Run every benchmark, print one table against the targets, and write ``bench/RESULTS.md``.
+
+    python -m bench.run_all [--index DIR] [--sizes 10k,100k,1M] [--articles 200] [--only ask,eval,...]
+                            [--baseline bench/baseline.json] [--save-baseline]
+
+Each benchmark runs as its own process (``python -m bench.bench_NAME --json FILE``), so one's memory and warm
+caches never flatter another. The seeds index is brought up to date first with ``qa index seeds`` (a no-op when
+it already is). With a baseline (the raw figures of an earlier run, saved by ``--save-baseline``), the summary
+shows before and after side by side. Load average is recorded at the start and the end: figures taken while
+other work ran on the same cores are slower and noisier, and the file says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import DEFAULT_INDEX, ROOT, SEEDS, machine, python, table
+
+BENCHES = ("ask", "eval", "cold", "index", "scale")
+RESULTS = ROOT / "bench" / "RESULTS.md"
+BASELINE = ROOT / "bench" / "baseline.json"
+
+
+def _git(*args: str) -> str:
+    try:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def run_bench(name: str, extra: list[str]) -> tuple[dict, str, float]:
+    """Run ``bench.bench_NAME``; its JSON figures, its printed tables, and its wall seconds."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as handle:
+        out = Path(handle.name)
+    started = time.perf_counter()
+    print(f"== bench_{name} {' '.join(extra)}", file=sys.stderr, flush=True)
+    done = subprocess.run([python(), "-m", f"bench.bench_{name}", "--json", str(out), *extra], cwd=ROOT,
+                          stdout=subprocess.PIPE, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"bench_{name} failed with status {done.returncode}")
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    print(done.stdout, flush=True)
+    return figures, done.stdout.strip(), seconds
+
+
+def summary_rows(results: dict) -> list[tuple[str, object, str, bool | None]]:
+    """``(measure, value, target, met)`` for every figure the issues set a target for, plus peak memory."""
+    rows: list[tuple[str, object, str, bool | None]] = []
+    ask = results.get("ask")
+    if ask:
+        p50, p95 = ask["stages_ms"]["wall"]["p50"], ask["stages_ms"]["wall"]["p95"]
+        rows += [("warm ask p50 (ms)", p50, "<= 25", p50 <= 25), ("warm ask p95 (ms)", p95, "<= 50", p95 <= 50),
+                 ("warm ask peak RSS (MiB)", ask["peak_rss_mb"], "", None)]
+    ev = results.get("eval")
+    if ev:
+        rows += [("qa eval batch path (questions/s)", ev["qa_eval_qps"], ">= 60", ev["qa_eval_qps"] >= 60),
+                 ("answer_batch (questions/s)", ev["answer_batch_qps"], "", None),
+                 ("qa eval peak RSS (MiB)", ev["peak_rss_mb"], "", None)]
+    cold = results.get("cold")
+    if cold:
+        processes = cold["processes"]
+        rows += [("cold qa ask / bare model load + encode", cold["ask_over_bare"], "<= 1.3",
+                  cold["ask_over_bare"] <= 1.3),
+                 ("cold qa ask (s)", processes["qa ask"]["median_s"], "", None),
+                 ("bare model load + encode (s)", processes["bare model load + encode"]["median_s"], "", None),
+                 ("qa --help (s)", processes["qa --help"]["median_s"], "< 1", processes["qa --help"]["median_s"] < 1),
+                 ("cold qa ask peak RSS (MiB)", processes["qa ask"]["peak_rss_mb"], "", None),
+                 ("bare load + encode peak RSS (MiB)", processes["bare model load + encode"]["peak_rss_mb"], "", None)]
+    index = results.get("index")
+    if index:
+        for row in index["rows"]:
+            name = row["corpus"]
+            rows += [(f"index build / bare encode, {name}", row["build_over_encode"], "<= 1.15",
+                      row["build_over_encode"] <= 1.15),
+                     (f"index build (s), {name}", row["build_s"], "", None),
+                     (f"index build peak RSS (MiB), {name}", row["build_peak_rss_mb"], "", None),
+                     (f"bare encode peak RSS (MiB), {name}", row["bare_peak_rss_mb"], "", None)]
+    scale = results.get("scale")
+    if scale:
+        for row in scale["rows"]:
+            if not row["auto"]:
+                continue
+            label = f"{row['n']:,} chunks, {row['variant']} (auto)"
+            p50, recall = row["latency_ms"]["p50"], row["recall_at_10"]
+            large = row["n"] >= 1_000_000
+            rows += [(f"dense search p50 (ms), {label}", p50, "<= 20" if large else "", p50 <= 20 if large else None),
+                     (f"dense recall@10, {label}", round(recall, 3), ">= 0.95" if large else "",
+                      recall >= 0.95 if large else None),
+                     (f"dense index RSS mapped / read (MiB), {label}",
+                      f"{row['rss_mapped_mb']:.0f} / {row['rss_read_mb']:.0f}", "reported", None)]
+    return rows
+
+
+def summary_table(results: dict, baseline: dict | None) -> str:
+    rows = summary_rows(results)
+    mark = {True: "yes", False: "NO", None: ""}
+    if baseline is None:
+        return table(["measure", "value", "target", "met"], [[m, v, t, mark[ok]] for m, v, t, ok in rows])
+    before = {m: v for m, v, _, _ in summary_rows(baseline["results"])}
+    return table(["measure", "before", "after", "target", "met (after)"],
+                 [[m, before.get(m), v, t, mark[ok]] for m, v, t, ok in rows])
+
+
+def write_results(path: Path, run: dict, baseline: dict | None, outputs: dict[str, str]) -> None:
+    info = run["machine"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `python -m bench.run_all` ({run['finished']}, {run['seconds']:.0f} s). "
+        f"Code: commit {run['commit'] or '?'}{' with uncommitted changes' if run['dirty'] else ''}.",
+        "",
+        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB memory, Python {info['python']}.",
+        f"Load average (1, 5, 15 min) at the start: {', '.join(map(str, run['load_start']))}; at the end: "
+        f"{', '.join(map(str, run['load_end']))}. On {info['cores']} cores a load well above 1 means other work "
+        "shared the CPU, and latencies are then slower and noisier than on a quiet machine.",
+        "",
+    ]
+    if baseline is not None:
+        lines += [f"Before: the run of {baseline['finished']} (commit {baseline['commit'] or '?'}"
+                  f"{', uncommitted changes' if baseline['dirty'] else ''}; load at the start "
+                  f"{', '.join(map(str, baseline['load_start']))}).", ""]
+    lines += ["## Summary against the targets", "", summary_table(run["results"], baseline), ""]
+    titles = {"ask": "Warm `ask`, by stage (`bench/bench_ask.py`)", "eval": "Batch path (`bench/bench_eval.py`)",
+              "cold": "Cold start (`bench/bench_cold.py`)", "index": "Index build (`bench/bench_index.py`)",
+              "scale": "Dense index at scale, synthetic clustered vectors (`bench/bench_scale.py`)"}
+    for name, text in outputs.items():
+        lines += [f"## {titles[name]}", "", text, ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index", default=str(DEFAULT_INDEX))
+    parser.add_argument("--only", default=",".join(BENCHES), help=f"some of {','.join(BENCHES)}")
+    parser.add_argument("--sizes", default="10k,100k,1M", help="bench_scale corpus sizes")
+    parser.add_argument("--articles", type=int, default=200, help="bench_index: articles made from the seeds")
+    parser.add_argument("--baseline", default=str(BASELINE), help="an earlier run's raw figures, shown as before")
+    parser.add_argument("--save-baseline", action="store_true", help="save this run's figures as the baseline")
+    parser.add_argument("--out", default=str(RESULTS))
+    args = parser.parse_args(argv)
+    chosen = [name for name in args.only.split(",") if name]
+    unknown = sorted(set(chosen) - set(BENCHES))
+    if unknown:
+        parser.error(f"unknown benchmarks {unknown}; choose from {', '.join(BENCHES)}")
+
+    started = time.perf_counter()
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    qa = str(Path(python()).parent / "qa")
+    subprocess.run([qa, "index", str(SEEDS), "--index", args.index], cwd=ROOT, check=True)
+    extras = {"ask": ["--index", args.index], "eval": ["--index", args.index], "cold": ["--index", args.index],
+              "index": ["--articles", str(args.articles)], "scale": ["--sizes", args.sizes]}
+    results, outputs, seconds = {}, {}, {}
+    for name in BENCHES:
+        if name in chosen:
+            results[name], outputs[name], seconds[name] = run_bench(name, extras[name])
+    status = _git("status", "--porcelain", "--untracked-files=no")
+    run = {"machine": machine(), "load_start": load_start, "load_end": [round(x, 2) for x in os.getloadavg()],
+           "finished": time.strftime("%Y-%m-%d %H:%M"), "seconds": time.perf_counter() - started,
+           "bench_seconds": {k: round(v, 1) for k, v in seconds.items()},
+           "commit": _git("rev-parse", "--short", "HEAD"), "dirty": bool(status), "results": results}
+    baseline_path = Path(args.baseline)
+    baseline = None
+    if baseline_path.exists() and not args.save_baseline:
+        baseline = json.loads(baseline_path.read_text(encoding="utf-8"))
+    print(summary_table(results, baseline))
+    write_results(Path(args.out), run, baseline, outputs)
+    if args.save_baseline:
+        baseline_path.write_text(json.dumps(run, indent=1), encoding="utf-8")
+    print(f"\nwrote {args.out} ({run['seconds']:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
