@@ -33,9 +33,10 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """Encodes texts with one shared model; safe to call from several threads."""
 
-    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64):
+    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64, threads: int | None = None):
         self.model_name = model_name
         self.batch_size = batch_size
+        self.threads = threads  # torch threads (process-wide); None leaves torch's default
         self._model = None
         self._load_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one forward pass at a time: a shared torch module is not reentrant
@@ -58,6 +59,10 @@ class Embedder:
         hf_logging.disable_progress_bar()
         logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
         path = resolve_model(self.model_name)
+        if self.threads is not None:
+            import torch
+
+            torch.set_num_threads(self.threads)
         try:
             return SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as error:  # noqa: BLE001 - any load failure is the same problem for the user
