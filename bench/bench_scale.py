@@ -37,6 +37,7 @@ VARIANTS = {
     "ivf-pq": {"dense_index": "ivf", "vector_dtype": "pq"},
 }
 GRAPH_VARIANTS = ("hnsw", "hnsw-fp16")  # slow to build on few cores: only up to --hnsw-max
+PQ_VARIANTS = ("ivf-pq",)  # codebook training and encoding take a while: only up to --pq-max
 LATENCY_SECONDS = 15.0  # a slow variant (flat at 1M) stops timing after this long, with at least 20 questions
 
 
@@ -98,7 +99,8 @@ def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, 
             "rss_after_load_mb": round(loaded["total"] - before["total"], 1), "rss_read_mb": round(heap, 1)}
 
 
-def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_queries: int, hnsw_max: int) -> list:
+def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_queries: int, hnsw_max: int,
+             pq_max: int) -> list:
     import faiss
 
     from embeddings import dense_index
@@ -114,7 +116,7 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
     rows = []
     auto = auto_variant(n)
     for variant in ["flat"] + [v for v in variants if v != "flat"]:  # flat first: it gives the true top 10
-        if variant in GRAPH_VARIANTS and n > hnsw_max:
+        if (variant in GRAPH_VARIANTS and n > hnsw_max) or (variant in PQ_VARIANTS and n > pq_max):
             continue
         settings = settings_for(variant)
         started = time.perf_counter()
@@ -157,10 +159,11 @@ def format_rows(rows: list[dict], header: bool = True) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10k,100k,1M")
-    parser.add_argument("--variants", default="flat,hnsw,hnsw-fp16,ivf,ivf-fp16")
+    parser.add_argument("--variants", default="flat,hnsw,hnsw-fp16,ivf,ivf-fp16,ivf-pq")
     parser.add_argument("--queries", type=int, default=300, help="held-out question vectors for recall")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--hnsw-max", default="100k", help="largest size HNSW is built for (its build is slow)")
+    parser.add_argument("--pq-max", default="100k", help="largest size IVF-PQ is built for")
     parser.add_argument("--json")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", help=argparse.SUPPRESS)
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as work:
         for n in sizes:
             rows.extend(run_size(n, variants, Path(work), args.queries, args.latency_queries,
-                                 parse_size(args.hnsw_max)))
+                                 parse_size(args.hnsw_max), parse_size(args.pq_max)))
     result = {"machine": machine(), "rows": rows, "seconds": round(time.perf_counter() - started, 1),
               "queries": args.queries}
     print(format_rows(rows))

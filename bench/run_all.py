@@ -110,6 +110,31 @@ def summary_table(results: dict, baseline: dict | None) -> str:
                  [[m, before.get(m), v, t, mark[ok]] for m, v, t, ok in rows])
 
 
+NOTES = {
+    "ask": "Every gold question asked alone, after one warm-up round, through `Assistant.answer`. Stages are the "
+           "assistant's own `timings_ms` (`retrieve` is encode + dense + lexical + fusion); `wall` is timed "
+           "around the call.",
+    "eval": "All gold questions at once through `Assistant.answer_batch`, and through `eval.runner.ask_questions` "
+            "(the `qa eval` path: batches plus scoring), after one warm-up pass; median of 3 passes.",
+    "cold": "Fresh processes timed from spawn to exit, after one untimed run of each so the files are in the OS "
+            "cache. The bare process imports sentence-transformers, loads the packaged all-MiniLM-L6-v2 and "
+            "encodes one sentence: the floor for any tool that answers with this model.",
+    "index": "Models loaded and warmed before the clock starts. `build` is `index_paths` (read, clean, spaCy "
+             "parse, chunk, encode, BM25, write). The ratio divides it by a bare `model.encode` of the same "
+             "chunks' texts in another fresh process; the index itself encodes the sentences (chunk vectors "
+             "are their normalised means), whose bare encoding time is shown too. Peak memory is `ru_maxrss` "
+             "of each process.",
+    "scale": "Synthetic unit vectors (384 dimensions, 2,000 Zipf-sized Gaussian clusters in a 64-dimensional "
+             "subspace plus noise: nearest-neighbour cosine ~0.8, unrelated ~0.0), 300 held-out question "
+             "vectors. `auto` marks what the default `dense_index=auto` builds. Each index is saved and probed "
+             "in a fresh process, memory-mapped as the app loads it: latency is single-question search for 20 "
+             "chunks on one thread; recall@10 is against the exact flat search. `RSS mapped` is resident memory "
+             "after the probe's searches (file pages in the OS cache, which the OS can reclaim); `RSS read` is "
+             "the heap the same index takes when read without mapping. HNSW is built up to 100k and IVF-PQ up "
+             "to 100k by default (`--hnsw-max`, `--pq-max`) to keep the run short.",
+}
+
+
 def write_results(path: Path, run: dict, baseline: dict | None, outputs: dict[str, str]) -> None:
     info = run["machine"]
     lines = [
@@ -133,7 +158,7 @@ def write_results(path: Path, run: dict, baseline: dict | None, outputs: dict[st
               "cold": "Cold start (`bench/bench_cold.py`)", "index": "Index build (`bench/bench_index.py`)",
               "scale": "Dense index at scale, synthetic clustered vectors (`bench/bench_scale.py`)"}
     for name, text in outputs.items():
-        lines += [f"## {titles[name]}", "", text, ""]
+        lines += [f"## {titles[name]}", "", NOTES[name], "", text, ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 

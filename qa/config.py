@@ -52,7 +52,7 @@ class Settings:
     # Dense index, query side: how much of an approximate index a search visits (more: slower, nearer exact).
     ef_search: int = 64  # HNSW
     nprobe: int = 32  # IVF lists scanned
-    pq_refine: int = 8  # PQ: re-rank this many times k candidates by their exact vectors
+    pq_refine: int = 16  # PQ: re-rank this many times k candidates by their exact vectors
     mmap_index: bool = True  # map the index files instead of reading them into memory
 
     def __post_init__(self) -> None:
