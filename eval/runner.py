@@ -129,7 +129,10 @@ def _load_assistant(index_dir: Path, settings: Settings):
         raise IndexFolderError(f"no index at {index_dir}; run `qa index` first")
     from qa.assistant import Assistant
 
-    return Assistant.load(index_dir, settings)
+    assistant = Assistant.load(index_dir, settings)
+    # Load the model and spaCy now, so the first batch's latency measures answering, not start-up.
+    assistant.answer("warm up")
+    return assistant
 
 
 def check_documents(gold: GoldSet, documents: dict, index_dir: str | Path) -> list[str]:
