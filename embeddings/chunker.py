@@ -77,7 +77,7 @@ class Chunker:
         return [fit for s, e in self._pack_words(text, start, end) for fit in self._fit_exactly(text, s, e)]
 
     def _pack_words(self, text: str, start: int, end: int) -> list[tuple[int, int]]:
-        pieces, piece_start, used = [], None, 0
+        pieces, piece_start, previous_end, used = [], None, start, 0
         for word in _WORDS.finditer(text, start, end):
             n = count_cl100k(" " + word.group())
             if piece_start is not None and used + n > self.max_tokens:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.load_test import stop_server
 from tests.conftest import ROOT
 
 # Four short articles with no line in common (so none is taken for site furniture); the last carries markup that
@@ -162,9 +162,4 @@ def live_server(tmp_path_factory, live_sources, embedder) -> LiveServer:
         wait_until_up(url, process, log)
         yield LiveServer(url, process.pid, index_dir, live_sources)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_server(process)

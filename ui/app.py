@@ -24,7 +24,7 @@ from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
 from ui.render import article_placeholder, library_line, sources_html, status_html
-from ui.style import ARTICLE_JS, CSS, SOURCES_JS
+from ui.style import ARTICLE_JS, SOURCES_JS
 
 EXAMPLES = ["Who led the Russian delegation in Budapest?", "And who led the US delegation?",
             "When was that meeting?", "When was the original CFE Treaty signed?",

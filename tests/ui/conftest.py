@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from bench.load_test import stop_server
 from tests.conftest import ROOT, SEEDS
+from tests.live_server import free_port, wait_until_up
 
 MAX_FILE_BYTES = 50_000  # small, so the size limit is cheap to hit
 
@@ -30,12 +29,6 @@ class UiServer:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def ui_server(tmp_path_factory, seed_index) -> UiServer:
     root = tmp_path_factory.mktemp("ui-server")
@@ -45,7 +38,7 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
     shutil.copytree(seed_index, index_dir)  # the same articles: serving needs no re-embedding
     feedback = root / "votes" / "feedback.jsonl"
     log = root / "serve.log"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
            "QA_MAX_FILE_BYTES": str(MAX_FILE_BYTES)}
     env.pop("QA_AUTH", None)
@@ -56,26 +49,10 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"qa serve exited with {process.returncode}: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(url, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"qa serve did not answer on {url}: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+        wait_until_up(url, process, log)
         yield UiServer(url, sources, index_dir, feedback, log)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_server(process)
 
 
 @pytest.fixture(scope="session")
