@@ -133,12 +133,15 @@ def rss_bytes(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-@pytest.fixture(scope="session")
-def live_sources(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("live-articles")
-    for name, text in ARTICLES.items():
+def write_articles(folder: Path, articles: dict[str, str]) -> Path:
+    for name, text in articles.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def live_sources(tmp_path_factory) -> Path:
+    return write_articles(tmp_path_factory.mktemp("live-articles"), ARTICLES)
 
 
 @pytest.fixture(scope="session")

@@ -20,16 +20,11 @@ from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import IndexFolderError
 from tests.conftest import ROOT
+from tests.live_server import ARTICLES as LIVE_ARTICLES
+from tests.live_server import write_articles
 
-ARTICLES = {
-    "budapest.txt": "Arms talks in Budapest\nDeputy Foreign Minister Sergei Kislyak led the Russian delegation at the "
-                    "talks in Budapest on Thursday.\nThe American side was led by John Rood, the acting under "
-                    "secretary of state.\n",
-    "harvest.txt": "Harvest report from Iowa\nFarmers in Iowa harvested a record crop of corn this autumn, officials "
-                   "said on Monday.\nPrices fell by nine percent as the grain elevators filled up.\n",
-    "bridge.txt": "Bridge opening in Lisbon\nThe mayor of Lisbon opened the new river bridge on Saturday after four "
-                  "years of work.\nEngineers said the bridge can carry forty thousand cars a day.\n",
-}
+# Three of the live server's articles: no line in common, so none is taken for site furniture.
+ARTICLES = {name: LIVE_ARTICLES[name] for name in ("budapest.txt", "harvest.txt", "bridge.txt")}
 KEPT = ["budapest.txt", "harvest.txt"]  # the killed builds drop bridge.txt: an update that embeds nothing
 QUESTION = "Who led the Russian delegation in Budapest?"
 SWAPPED_FROM = STAGES.index("swapped")  # from this stage on, the new index is the one in place
@@ -40,10 +35,7 @@ MUTATIONS = ("truncated", "first bit flipped", "middle bit flipped", "last bit f
 
 @pytest.fixture(scope="module")
 def articles(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("articles")
-    for name, text in ARTICLES.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return folder
+    return write_articles(tmp_path_factory.mktemp("articles"), ARTICLES)
 
 
 @pytest.fixture(scope="module")
