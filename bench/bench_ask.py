@@ -10,17 +10,12 @@ measured around the call, so whatever the stages do not account for shows as ``w
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 from bench.common import DEFAULT_INDEX, GOLD, emit, machine, peak_rss_mb, percentiles, table
 
 # Shown first, in pipeline order; any other key the assistant reports is shown after them, before "total".
 STAGES = ("parse", "encode", "dense", "lexical", "fusion", "read", "cite")
-
-
-def gold_questions() -> list[str]:
-    return [q["question"] for q in json.loads(GOLD.read_text(encoding="utf-8"))["questions"]]
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -30,11 +25,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json")
     args = parser.parse_args(argv)
 
+    from eval.datasets import load_gold
     from qa.assistant import Assistant
 
     started = time.perf_counter()
     assistant = Assistant.load(args.index)
-    questions = gold_questions()
+    questions = [q.question for q in load_gold(GOLD).questions]
     for question in questions:  # warm-up: model, spaCy and every lazily built table
         assistant.answer(question)
     load_and_warm_s = time.perf_counter() - started

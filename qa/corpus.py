@@ -73,6 +73,7 @@ class Corpus:
                 self.sentences.append(Sentence(doc, start, end, t0, t1, lemmas))
                 self.candidates.append(_candidates(analysis, start, end, t0, t1, edges))
         self.chunk_sentences = self._chunk_sentence_ranges()
+        self.lower_texts = [d.text.lower() for d in data.documents]  # for name look-ups while answering
         self.span_views: dict[int, list] = {}  # sentence -> qa.span_features.SpanView list, filled on first use
         # Lexical view of each sentence, with idf over sentences: "which sentence shares the question's rare words".
         self.sentence_terms = [frozenset(tokenize(data.documents[s.doc].text[s.start:s.end])) for s in self.sentences]

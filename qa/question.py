@@ -6,13 +6,11 @@ of spaCy entity labels, or a noun the answer should be an instance of ("which tr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from embeddings.lexical import STOP_WORDS
 
 PERSON = frozenset({"PERSON"})
-AGENT = frozenset({"PERSON", "ORG", "NORP"})
 # Labels an answer of each type may also carry, less often: "who" is a person, sometimes an organisation.
 RELATED = {"person": frozenset({"ORG", "NORP", "GPE"}), "time": frozenset({"CARDINAL"}),
            "place": frozenset({"ORG", "NORP"}), "count": frozenset({"DATE", "TIME"}), "agent": frozenset({"GPE"})}
@@ -34,12 +32,8 @@ _TYPE_NOUNS = {
     "convention": frozenset({"LAW"}), "event": frozenset({"EVENT"}), "summit": frozenset({"EVENT"}),
     "war": frozenset({"EVENT"}), "language": frozenset({"LANGUAGE"}), "nationality": frozenset({"NORP"}),
 }
-# For these nouns the labels are a hint, not a requirement: "which treaty" may be answered by "START-1".
-SOFT_TYPE_NOUNS = {"treaty", "pact", "accord", "agreement", "law", "act", "convention", "event", "summit", "war",
-                   "name", "place", "time", "number", "amount"}
 _HOW_ADJECTIVES = {"many": COUNT | {"DATE"}, "much": COUNT, "long": TIME | COUNT, "old": COUNT | TIME, "far": COUNT,
                    "often": TIME | COUNT, "soon": TIME, "large": COUNT, "big": COUNT}
-_WH = re.compile(r"\b(who|whom|whose|when|where|why|how|what|which)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,7 +44,6 @@ class QuestionAnalysis:
     labels: frozenset[str]  # entity labels an answer should carry; empty when any span may do
     type_noun: str  # the noun after "what"/"which" ("treaty"), lemmatised
     focus: tuple[str, ...]  # content lemmas, lower case, in order
-    focus_text: tuple[str, ...]  # the same words as written, lower case
     main_verb: str  # lemma of the question's main verb other than be/do/have
     entities: tuple[tuple[str, str], ...] = ()  # (text lower case, label) of the question's named entities
     wh_verb: str = ""  # lemma of the verb the question word hangs from: "ignite" in "what could the plans ignite"
@@ -91,19 +84,18 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
                                                                                or "ORG" in labels else "thing")
         elif type_noun in ("reason", "purpose", "aim", "goal", "cause"):
             answer_type = "reason"
-    focus, focus_text = [], []
+    focus = []
     for t in tokens:
         if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _WH_WORDS or t.lemma_.lower() in ("be", "do", "have"):
             continue
         focus.append(t.lemma_.lower())
-        focus_text.append(t.lower_)
     main_verb = next((t.lemma_.lower() for t in tokens if t.pos_ == "VERB" and t.lemma_.lower() not in
                       ("be", "do", "have")), "")
     entities = tuple((e.text.lower(), e.label_) for e in doc.ents)
     wh_verb, wh_role = _wh_slot(wh_token)
     before = doc[wh_token.i - 1] if wh_token is not None and wh_token.i > 0 else None
     preposition = before.lower_ if before is not None and before.pos_ == "ADP" else ""
-    return QuestionAnalysis(text, wh, answer_type, labels, type_noun, tuple(focus), tuple(focus_text), main_verb,
+    return QuestionAnalysis(text, wh, answer_type, labels, type_noun, tuple(focus), main_verb,
                             entities, wh_verb, wh_role, preposition)
 
 

@@ -159,7 +159,7 @@ class FeatureReader:
         owner = reading.candidate_sentence[position]
         # The question's names that the answer's article never mentions: "the Chinese delegation in Budapest"
         # read against an article about Budapest that has no Chinese delegation.
-        article = self.corpus.data.documents[self.corpus.sentences[reading.sentences[owner]].doc].text.lower()
+        article = self.corpus.lower_texts[self.corpus.sentences[reading.sentences[owner]].doc]
         missing = sum(name not in article for name in reading.names) / len(reading.names) if reading.names else 0.0
         return np.array([scores[position], reading.relevance[owner], reading.span_features[position, type_column],
                          reading.coverage[owner], reading.unseen, missing])
