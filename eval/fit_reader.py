@@ -1,8 +1,11 @@
-"""Fit the feature reader's weights, its confidence calibration and its abstain threshold on the tuning split.
+"""Fit the feature reader's weights, its confidence calibration and its abstain threshold on tuning questions.
 
-    python -m eval.fit_reader [--gold eval/gold_qa.json] [--index .qa-index] [--out qa/reader_weights.json]
+    python -m eval.fit_reader [--gold eval/gold_qa.json] [--index .qa-index] [--tune eval/tune_news.json ...]
+                              [--out qa/reader_weights.json]
 
-Only questions with ``split == "tune"`` are used; the test split stays unseen. The weights are fitted listwise:
+The questions with ``split == "tune"`` of the gold set are used, never its test split, together with every
+question of the extra tuning files: SQuAD-format news articles written for fitting (``eval/tune_news.json``, 290
+questions over 24 articles), each file indexed on its own in a temporary folder. The weights are fitted listwise:
 for each question, a softmax over its candidates should put its mass on the spans that match a gold answer
 (target proportional to F1 with the gold, in the gold document), which is exactly how the reader uses them
 (it takes the best-scoring span). Confidence is then a Platt scaling of the best span's score against "this
@@ -31,6 +34,7 @@ class Example:
     """One tuning question as the reader sees it, with a target for every sentence and candidate."""
 
     question: object  # eval.datasets.GoldQuestion
+    reader: object  # the qa.reader.FeatureReader of the index it was asked of
     reading: object  # qa.reader.Reading, or None when nothing was retrieved
     spans: list[str]
     span_targets: np.ndarray  # F1 with the gold (in the gold document) ** TARGET_POWER
@@ -49,7 +53,7 @@ def examples(assistant, questions) -> list[Example]:
     for question, vector, hits in zip(questions, vectors, hit_lists):
         reading = reader.consider(analyse_question(question.question, parse), vector, hits)
         if reading is None:
-            result.append(Example(question, None, [], np.zeros(0), np.zeros(0)))
+            result.append(Example(question, reader, None, [], np.zeros(0), np.zeros(0)))
             continue
         spans, targets = [], np.zeros(len(reading.candidates))
         for i, (c, owner) in enumerate(zip(reading.candidates, reading.candidate_sentence)):
@@ -59,14 +63,14 @@ def examples(assistant, questions) -> list[Example]:
                 targets[i] = f1_score(spans[-1], question.answers) ** TARGET_POWER
         sentence_targets = np.zeros(len(reading.sentences))
         np.maximum.at(sentence_targets, reading.candidate_sentence, targets)
-        result.append(Example(question, reading, spans, targets, sentence_targets))
+        result.append(Example(question, reader, reading, spans, targets, sentence_targets))
     return result
 
 
 # Directions known before any data: a span that repeats the question, or whose clause names a different entity,
 # is less likely the answer; the expected type, the question's words around it, its slot are more likely. Fixing
 # the signs lets a few dozen questions fit the sizes without flipping a sign by chance.
-NON_NEGATIVE = {"type_match", "type_partial", "type_noun", "reason_clause", "reason_marker", "local_overlap",
+NON_NEGATIVE = {"type_match", "type_partial", "type_noun", "type_noun_near", "reason_clause", "reason_marker", "local_overlap",
                 "local_overlap_wide", "clause_overlap", "title_overlap", "preposition_match", "place_preposition",
                 "manner_word", "wh_role", "verb_link", "cosine", "lexical", "passage_rank", "has_type",
                 "best_local", "best_clause", "focus_coverage", "best_span"}
@@ -106,9 +110,10 @@ def fit_weights(lists: list[tuple[np.ndarray, np.ndarray]], l2: float = L2, boun
     return result.x / scale
 
 
-def fit_reader(items: list[Example], reader, l2: float = L2) -> tuple[np.ndarray, np.ndarray]:
+def fit_reader(items: list[Example], l2: float = L2) -> tuple[np.ndarray, np.ndarray]:
     """Span weights from the spans of answer sentences; then sentence weights from every question's sentences,
-    each sentence knowing the score of its best span under the fitted span weights."""
+    each sentence knowing the score of its best span under the fitted span weights. The readers of the examples
+    get the weights."""
     from qa.reader import SENTENCE_FEATURES, SPAN_FEATURES
 
     span_lists = []
@@ -119,37 +124,40 @@ def fit_reader(items: list[Example], reader, l2: float = L2) -> tuple[np.ndarray
             mask = e.reading.candidate_sentence == i
             span_lists.append((e.reading.span_features[mask], e.span_targets[mask]))
     span_weights = fit_weights(span_lists, l2, bounds_for(SPAN_FEATURES))
-    reader.span_weights = span_weights
+    readers = list({id(e.reader): e.reader for e in items}.values())
+    for reader in readers:
+        reader.span_weights = span_weights
     sentence_lists = []
     for e in items:
         if e.reading is not None and e.sentence_targets.max(initial=0) > 0:
-            reader.fill_best_span(e.reading)
+            e.reader.fill_best_span(e.reading)
             sentence_lists.append((e.reading.sentence_features, e.sentence_targets))
     sentence_weights = fit_weights(sentence_lists, l2, bounds_for(SENTENCE_FEATURES))
-    reader.sentence_weights = sentence_weights
+    for reader in readers:
+        reader.sentence_weights = sentence_weights
     return sentence_weights, span_weights
 
 
-def calibrate(items: list[Example], reader, extra=()) -> tuple[np.ndarray, float, float, dict]:
+def calibrate(items: list[Example], extra=()) -> tuple[np.ndarray, float, float, dict]:
     """Logistic calibration of the best answer's evidence against correctness, then the threshold.
 
-    ``extra`` are (assistant, example) pairs of questions made unanswerable (``unanswerable_variants``); they
-    join the calibration. The threshold maximises what a user gets on the real tuning questions: an answer's F1
-    when one is given, 1 for declining an unanswerable question.
+    ``extra`` are questions made unanswerable (``unanswerable_variants``); they join the calibration. The
+    threshold maximises what a user gets on the real tuning questions: an answer's F1 when one is given, 1 for
+    declining an unanswerable question.
     """
     from scipy.optimize import minimize
 
     from qa.reader import CONFIDENCE_FEATURES
 
     rows, quality, answerable = [], [], []
-    for owner, e in [(reader, e) for e in items] + [(a.reader, e) for a, e in extra]:
+    for e in [*items, *extra]:
         if e.reading is None:
             rows.append(np.zeros(len(CONFIDENCE_FEATURES)))
             quality.append(0.0)
         else:
-            scores = owner.scores(e.reading)
+            scores = e.reader.scores(e.reading)
             top = int(np.argmax(scores))
-            rows.append(owner.confidence_inputs(e.reading, scores, top))
+            rows.append(e.reader.confidence_inputs(e.reading, scores, top))
             quality.append(f1_score(e.spans[top], e.question.answers) if e.question.answers else 0.0)
         answerable.append(bool(e.question.answers))
     x, quality, answerable = np.array(rows), np.array(quality), np.array(answerable)
@@ -209,8 +217,19 @@ def unanswerable_variants(assistant, questions, index_root: Path, settings) -> l
             example.question = replace(example.question, answers=(), doc=None)
             example.span_targets = np.zeros_like(example.span_targets)
             example.sentence_targets = np.zeros_like(example.sentence_targets)
-            variants.append((reduced, example))
+            variants.append(example)
     return variants
+
+
+def tuning_file(path: Path, index_dir: Path, settings, embedder) -> tuple[object, list[Example]]:
+    """An assistant over a SQuAD-format tuning file's own articles, and every question of the file asked of it."""
+    from embeddings.indexer import index_documents
+    from qa.assistant import Assistant
+
+    gold = load_gold(path)
+    index_documents(gold.source_documents, index_dir, settings, embedder=embedder)
+    assistant = Assistant.load(index_dir, settings, embedder=embedder)
+    return assistant, examples(assistant, gold.questions)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", default="eval/gold_qa.json")
     parser.add_argument("--index", default=".qa-index")
+    parser.add_argument("--tune", nargs="*", default=["eval/tune_news.json"], help="SQuAD-format tuning files")
     parser.add_argument("--out", default=str(WEIGHTS_FILE))
     args = parser.parse_args(argv)
     gold = load_gold(args.gold)
@@ -230,14 +250,19 @@ def main(argv: list[str] | None = None) -> int:
     settings = load_settings()
     assistant = Assistant.load(args.index, settings)
     items = examples(assistant, tune)
-    reader = assistant.reader
-    sentence_weights, span_weights = fit_reader(items, reader)
     with tempfile.TemporaryDirectory() as folder:
-        extra = unanswerable_variants(assistant, [q for q in tune if q.answers], Path(folder), settings)
-        calibration_weights, bias, threshold, info = calibrate(items, reader, extra)
+        sources = [(assistant, [q for q in tune if q.answers])]
+        for i, path in enumerate(args.tune):
+            owner, more = tuning_file(Path(path), Path(folder) / f"tune-{i}", settings, assistant.embedder)
+            items += more
+            sources.append((owner, [e.question for e in more if e.question.answers]))
+        sentence_weights, span_weights = fit_reader(items)
+        extra = [e for i, (owner, answerable) in enumerate(sources)
+                 for e in unanswerable_variants(owner, answerable, Path(folder) / f"variants-{i}", settings)]
+        calibration_weights, bias, threshold, info = calibrate(items, extra)
+    fitted_on = ", ".join([f"{args.gold} split=tune ({len(tune)} questions)", *args.tune])
     data = weights_json(sentence_weights, span_weights, calibration_weights, bias, threshold,
-                        fitted_on=f"{args.gold} split=tune ({len(tune)} questions, {len(extra)} made unanswerable)",
-                        **info)
+                        fitted_on=f"{fitted_on}: {len(items)} questions, {len(extra)} made unanswerable", **info)
     Path(args.out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}: threshold {threshold:.2f}, {info}", file=sys.stderr)
     return 0

@@ -169,6 +169,23 @@ def _trim_span(analysis: Analysis, t0: int, t1: int) -> tuple[int, int]:
     return t0, t1
 
 
+_PAIRS = {"“": "”", "(": ")", "[": "]"}  # not ‘’: the closing one doubles as an apostrophe
+
+
+def _balanced(marks: list[str]) -> bool:
+    """Do the quotation marks and brackets among a span's punctuation pair up?"""
+    if sum(m in ('"', "''", "``") for m in marks) % 2:
+        return False
+    open_marks: list[str] = []
+    for mark in marks:
+        if mark in _PAIRS:
+            open_marks.append(_PAIRS[mark])
+        elif mark in _PAIRS.values():
+            if not open_marks or open_marks.pop() != mark:
+                return False
+    return not open_marks
+
+
 def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
                 edges: tuple[list[int], list[int]]) -> list[Candidate]:
     left, right = edges
@@ -181,6 +198,8 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
             return
         if all(analysis.pos[t] in _FUNCTION_POS for t in range(a, b)):
             return  # "it", "them", "which": a pronoun or function word names nothing a user could check
+        if not _balanced([analysis.lemma[t] for t in range(a, b) if analysis.pos[t] == "PUNCT"]):
+            return  # 'a “holistic approach': half a quotation; the reading without the determiner is whole
         key = (a, b)
         if key in found and KINDS.index(found[key].kind) <= KINDS.index(kind):
             return
@@ -221,6 +240,13 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
             add_phrase(left[t], right[t] + 1, "phrase", t)
         if pos == "NUM":
             add(t, t + 1, "number", head=t)
+            # The whole quantity: "[about] 640 million [euros]", "more than 31,000 [people]".
+            if dep == "nummod" and analysis.head[t] > t:
+                unit = analysis.head[t]
+                first_number = next(u for u in range(left[t], t + 1) if analysis.pos[u] == "NUM")
+                for a in {left[t], first_number}:
+                    add(a, right[t] + 1, "number", head=t)
+                    add(a, unit + 1, "number", head=unit)
             if analysis.head[t] != t and analysis.pos[analysis.head[t]] == "NOUN" and analysis.head[t] == t + 1:
                 add(t, t + 2, "number", head=t + 1)
             # A range: "10 to 15", "two or three".
@@ -230,12 +256,23 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
             add(t, t + 1, "phrase", head=t)  # a predicate: "considers the proposals to be [inadequate]"
         if dep in _CLAUSE_DEPS or (dep == "prep" and analysis.lemma[t].lower() in ("as", "over", "because")):
             a, b = left[t], right[t] + 1
-            marker = analysis.lemma[a].lower() if a < t1 else ""
             if dep == "prep":
-                add_phrase(t + 1, b, "clause", t, analysis.lemma[t].lower())
-            elif marker in _REASON_MARKERS:
+                # "because of its opposition": the phrase after the preposition, and the whole.
+                inner = t + 2 if t + 2 < b and analysis.lemma[t + 1].lower() == "of" else t + 1
+                add_phrase(inner, b, "clause", t, analysis.lemma[t].lower())
+                add_phrase(t, b, "clause", t, analysis.lemma[t].lower())
+                continue
+            # The marker may stand a few words in: "in order to cut ...", "in a bid to allay ...".
+            at = next((u for u in range(a, min(a + 4, t + 1)) if analysis.lemma[u].lower() in _REASON_MARKERS), a)
+            marker = analysis.lemma[at].lower() if at < t1 else ""
+            if marker in _REASON_MARKERS and at == a:
                 add_phrase(a + 1, b, "clause", t, marker)  # "because it ..." -> "it ..."
                 add_phrase(a, b, "clause", t, marker)  # "to allay ..." stays whole
+            elif marker in _REASON_MARKERS:
+                add_phrase(a, b, "clause", t, marker)  # "in order to cut ..."
+                to = next((u for u in range(at, min(at + 4, t + 1)) if analysis.tag[u] == "TO"), None)
+                if to is not None:
+                    add_phrase(to, b, "clause", t, "to")  # and "to cut ..."
             else:
                 add_phrase(a, b, "clause", t, marker)
     return list(found.values())

@@ -17,20 +17,50 @@ RELATED = {"person": frozenset({"ORG", "NORP", "GPE"}), "time": frozenset({"CARD
 TIME = frozenset({"DATE", "TIME"})
 PLACE = frozenset({"GPE", "LOC", "FAC"})
 COUNT = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
-# Nouns that, after "what"/"which", name an entity type rather than a thing to look for.
+ORG = frozenset({"ORG"})
+LAW = frozenset({"LAW"})
+EVENT = frozenset({"EVENT"})
+FACILITY = frozenset({"FAC", "ORG", "GPE", "LOC"})
+PRODUCT = frozenset({"PRODUCT", "ORG"})
+WORK = frozenset({"WORK_OF_ART", "EVENT", "PRODUCT"})
+# Any proper name: the answer of "what is the plan called", "what is the name of the drug".
+NAMED = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "NORP"})
+
+
+def _nouns(labels: frozenset[str], words: str) -> dict[str, frozenset[str]]:
+    return {word: labels for word in words.split()}
+
+
+# Nouns that, after "what"/"which", name an entity type rather than a thing to look for: a small lexicon of
+# everyday English (people by role, organisations, places, facilities, products, events), not of any article.
 _TYPE_NOUNS = {
-    "year": TIME, "date": TIME, "day": TIME, "month": TIME, "time": TIME, "decade": TIME, "century": TIME,
-    "city": PLACE, "country": PLACE, "place": PLACE, "capital": PLACE, "location": PLACE, "state": PLACE,
-    "nation": PLACE | {"NORP"}, "region": PLACE, "town": PLACE, "continent": PLACE,
-    "person": PERSON, "minister": PERSON, "official": PERSON, "leader": PERSON, "president": PERSON,
-    "secretary": PERSON, "diplomat": PERSON, "name": PERSON | {"ORG"},
-    "organization": frozenset({"ORG"}), "organisation": frozenset({"ORG"}), "agency": frozenset({"ORG"}),
-    "alliance": frozenset({"ORG"}), "company": frozenset({"ORG"}), "newspaper": frozenset({"ORG"}),
-    "number": COUNT, "amount": COUNT, "percentage": frozenset({"PERCENT"}),
-    "treaty": frozenset({"LAW"}), "pact": frozenset({"LAW"}), "accord": frozenset({"LAW"}),
-    "agreement": frozenset({"LAW"}), "law": frozenset({"LAW"}), "act": frozenset({"LAW"}),
-    "convention": frozenset({"LAW"}), "event": frozenset({"EVENT"}), "summit": frozenset({"EVENT"}),
-    "war": frozenset({"EVENT"}), "language": frozenset({"LANGUAGE"}), "nationality": frozenset({"NORP"}),
+    **_nouns(TIME, "year date day month time decade century week season deadline"),
+    **_nouns(PLACE, "city country place capital location state region town continent village province district "
+                    "county island area site port border territory neighbourhood neighborhood suburb"),
+    **_nouns(frozenset({"LOC", "GPE", "FAC"}), "river sea lake strait waterway mountain crater coast bay ocean "
+                                               "valley desert field"),
+    **_nouns(FACILITY, "airport station bridge dam plant stadium hospital building prison base mill mine "
+                       "factory refinery museum venue square street road highway project"),
+    **_nouns(PERSON, "person minister official leader president secretary diplomat man woman politician "
+                     "economist judge scientist officer governor mediator chairman chairwoman chair director "
+                     "manager coach striker player spokesman spokeswoman spokesperson analyst researcher "
+                     "professor doctor lawyer prosecutor general commander ambassador envoy negotiator chief "
+                     "head mayor councillor senator lawmaker candidate founder executive ceo author writer "
+                     "reporter journalist expert engineer pilot captain astronaut activist representative "
+                     "deputy advisor adviser colleague rival opponent winner actor actress"),
+    "name": NAMED, "nation": PLACE | {"NORP"}, "nationality": frozenset({"NORP"}),
+    **_nouns(ORG, "organization organisation agency alliance company newspaper firm club team party bank ministry "
+                  "regulator court union body group institute university council committee commission "
+                  "association network coalition carrier airline operator broadcaster department authority "
+                  "board charity lab laboratory insurer lender bloc"),
+    **_nouns(COUNT, "number amount sum figure total price cost"),
+    "percentage": frozenset({"PERCENT"}), "share": frozenset({"PERCENT"}), "proportion": frozenset({"PERCENT"}),
+    **_nouns(LAW, "treaty pact accord agreement law act convention bill deal charter"),
+    **_nouns(EVENT, "event summit war festival tournament championship conference storm hurricane cyclone"),
+    **_nouns(PRODUCT, "drug medicine vaccine rocket launcher satellite spacecraft probe aircraft plane ship vessel "
+                      "device app product software model"),
+    **_nouns(WORK, "film movie book novel song album prize award"),
+    "language": frozenset({"LANGUAGE"}),
 }
 _HOW_ADJECTIVES = {"many": COUNT | {"DATE"}, "much": COUNT, "long": TIME | COUNT, "old": COUNT | TIME, "far": COUNT,
                    "often": TIME | COUNT, "soon": TIME, "large": COUNT, "big": COUNT}
@@ -84,6 +114,9 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
                                                                                or "ORG" in labels else "thing")
         elif type_noun in ("reason", "purpose", "aim", "goal", "cause"):
             answer_type = "reason"
+        elif any(t.lemma_.lower() in ("call", "name") and t.tag_ in ("VBN", "VBD")
+                 and any(c.lemma_ == "be" for c in t.children) for t in tokens):
+            answer_type, labels = "agent", NAMED  # "what is the plan called": any proper name will do
     focus = []
     for t in tokens:
         if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _WH_WORDS or t.lemma_.lower() in ("be", "do", "have"):
@@ -141,22 +174,26 @@ def _type_noun(wh_token) -> str:
         if doc[i].pos_ in ("NOUN", "PROPN"):
             noun = doc[i]
         i += 1
+    if noun is None and i < len(doc) and doc[i].lemma_ == "be":
+        # "What was the name of ...", "What is the trade deal called": the noun phrase after the copula.
+        i += 1
+        while i < len(doc) and doc[i].pos_ in ("DET", "ADJ", "NOUN", "PROPN"):
+            if doc[i].pos_ in ("NOUN", "PROPN"):
+                noun = doc[i]
+            elif noun is not None:
+                break
+            i += 1
+        if i < len(doc) and doc[i].lower_ not in ("that", "which", "of", "?"):
+            noun = None  # "What is the treaty meant to do": the phrase is the subject, not what is asked for
     if noun is not None and noun.lemma_.lower() in ("kind", "type", "sort", "form", "category", "name") \
             and i + 1 < len(doc) and doc[i].lower_ == "of":
-        following = [t for t in doc[i + 1:] if t.pos_ in ("NOUN", "PROPN") or t.pos_ == "ADJ"]
         nouns = []
         for t in doc[i + 1:]:
             if t.pos_ in ("NOUN", "PROPN"):
                 nouns.append(t)
             elif nouns or t.pos_ not in ("ADJ", "DET"):
                 break
-        noun = nouns[-1] if nouns else (following[0] if following else noun)
-    if noun is None and i < len(doc) and doc[i].lemma_ == "be":
-        # "What was the name of ...", "What is the treaty that ...": the attribute after the copula.
-        for t in doc[i + 1:]:
-            if t.pos_ in ("NOUN", "PROPN"):
-                noun = t
-                break
-            if t.pos_ not in ("DET", "ADJ"):
-                break
+        following = [t for t in doc[i + 1:] if t.pos_ in ("NOUN", "PROPN", "ADJ")]
+        if noun.lemma_.lower() != "name" or (nouns and nouns[-1].lemma_.lower() in _TYPE_NOUNS):
+            noun = nouns[-1] if nouns else (following[0] if following else noun)
     return noun.lemma_.lower() if noun is not None else ""

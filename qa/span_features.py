@@ -17,10 +17,10 @@ from qa.corpus import KINDS, Candidate, Corpus
 from qa.question import RELATED, QuestionAnalysis, role_of
 
 SPAN_FEATURES = (
-    "type_match", "type_partial", "type_noun", "no_type", "reason_clause", "reason_marker",
+    "type_match", "type_partial", "type_noun", "type_noun_inside", "type_noun_near", "no_type", "reason_clause", "reason_marker",
     *(f"kind_{k}" for k in KINDS),
     "question_overlap", "all_in_question", "proximity", "local_overlap", "local_overlap_wide", "clause_overlap",
-    "entity_conflict", "log_length", "long", "agreement", "verb_link", "subject", "object", "type_entity_mismatch",
+    "entity_conflict", "log_length", "long", "inner_comma", "agreement", "verb_link", "subject", "object", "type_entity_mismatch",
     "wh_verb", "wh_role", "title_overlap", "modifier", "preposition_match", "place_preposition", "manner_word",
 )
 _PLACE_PREPOSITIONS = {"in", "at", "near", "to", "from", "into", "inside", "outside"}
@@ -50,6 +50,7 @@ class SpanView:
     clause_entities: tuple[tuple[str, str], ...]  # (text lower case, label) of other entities in the clause
     ancestors: tuple[str, ...]  # keys of the three tokens above the span's head
     role: str  # subject / object / other
+    inner_comma: bool  # a comma, or a relative pronoun, inside the span: a phrase with a description added
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class QuestionView:
     asked_labels: frozenset[str]
     asked_text: frozenset[str]
     related: frozenset[str]
+    type_noun: str  # the question's type noun as a match key
 
 
 def view_question(corpus: Corpus, q: QuestionAnalysis) -> QuestionView:
@@ -73,7 +75,7 @@ def view_question(corpus: Corpus, q: QuestionAnalysis) -> QuestionView:
     return QuestionView(q, focus, idf, sum(idf.values()) or 1.0, corpus.key(q.wh_verb) if q.wh_verb else "",
                         corpus.key(q.main_verb) if q.main_verb else "",
                         frozenset(label for _, label in q.entities), frozenset(text for text, _ in q.entities),
-                        RELATED.get(q.answer_type, frozenset()))
+                        RELATED.get(q.answer_type, frozenset()), corpus.key(q.type_noun) if q.type_noun else "")
 
 
 def describe(corpus: Corpus, s: int) -> list[SpanView]:
@@ -136,6 +138,8 @@ def describe(corpus: Corpus, s: int) -> list[SpanView]:
             clause_entities=clause_entities,
             ancestors=tuple(ancestors),
             role=role_of(analysis.dep[c.head], analysis.dep[governor], keys[governor]),
+            inner_comma=any(analysis.lemma[t] in (",", ";") or analysis.tag[t] in ("WDT", "WP")
+                            for t in range(c.first_token + 1, c.last_token - 1)),
         ))
     corpus.span_views[s] = views
     return views
@@ -150,7 +154,7 @@ def focus_positions(corpus: Corpus, qv: QuestionView, s: int) -> list[int]:
 
 def span_features(qv: QuestionView, v: SpanView, positions: list[int]) -> np.ndarray:
     """The features of one candidate, in ``SPAN_FEATURES`` order; ``positions`` from ``focus_positions``."""
-    q, c, focus = qv.analysis, v.candidate, qv.focus
+    q, c, focus, noun = qv.analysis, v.candidate, qv.focus, qv.type_noun
 
     def share(keys: frozenset[str]) -> float:
         return sum(qv.idf[f] for f in focus & keys) / qv.mass
@@ -171,8 +175,11 @@ def span_features(qv: QuestionView, v: SpanView, positions: list[int]) -> np.nda
     values = {
         "type_match": type_match,
         "type_partial": type_partial,
-        "type_noun": float(bool(q.type_noun) and (q.type_noun in (v.head_key, v.outer_head_key)
-                                                  or q.type_noun in v.span_keys)),
+        # "Which ministry": the span is a ministry ("the transport ministry"), holds the word further in ("Arjun
+        # Patel, chief economist at ..."), or stands next to it ("economist Arjun Patel", "Patel, the economist").
+        "type_noun": float(bool(noun) and noun in (v.head_key, v.outer_head_key)),
+        "type_noun_inside": float(bool(noun) and noun not in (v.head_key, v.outer_head_key) and noun in v.span_keys),
+        "type_noun_near": float(bool(noun) and noun in v.near),
         "no_type": float(not q.labels and not q.type_noun and not reason),
         "reason_clause": float(reason and c.kind == "clause"),
         "reason_marker": float(reason and c.marker in _STRONG_REASON),
@@ -188,6 +195,8 @@ def span_features(qv: QuestionView, v: SpanView, positions: list[int]) -> np.nda
         "entity_conflict": conflict,
         "log_length": math.log1p(v.length),
         "long": float(v.length > 12),
+        # "Arjun Patel, chief economist at ...", "the ministry that forced ...": a name with its description.
+        "inner_comma": float(v.inner_comma),
         "agreement": 0.0,  # filled by the reader, which sees every sentence
         "verb_link": verb_link,
         "subject": float(v.dep in ("nsubj", "nsubjpass")),
