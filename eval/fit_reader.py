@@ -237,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from qa.assistant import Assistant
     from qa.config import load_settings
-    from qa.reader import WEIGHTS_FILE
+    from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, WEIGHTS_FILE, load_weights
 
     parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", default="eval/gold_qa.json")
@@ -248,6 +248,12 @@ def main(argv: list[str] | None = None) -> int:
     gold = load_gold(args.gold)
     tune = [q for q in gold.questions if q.split == "tune"]
     settings = load_settings()
+    try:
+        load_weights()
+    except ValueError:  # the features changed since the last fit: start from neutral weights
+        WEIGHTS_FILE.write_text(json.dumps(weights_json(np.zeros(len(SENTENCE_FEATURES)), np.zeros(len(SPAN_FEATURES)),
+                                                        np.zeros(len(CONFIDENCE_FEATURES)), 0.0, 0.0)),
+                                encoding="utf-8")
     assistant = Assistant.load(args.index, settings)
     items = examples(assistant, tune)
     with tempfile.TemporaryDirectory() as folder:

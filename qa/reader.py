@@ -36,7 +36,8 @@ SENTENCE_FEATURES = ("cosine", "lexical", "passage_rank", "top", "margin", "has_
 # What the confidence is calibrated on: how sure the reader is between the options it saw, and how well the
 # answer's sentence covers the question at all (a question about a "Chinese delegation" when no article says
 # "Chinese" is not answered by the best sentence about delegations).
-CONFIDENCE_FEATURES = ("log_probability", "relevance", "type_match", "coverage", "unseen", "names_missing")
+CONFIDENCE_FEATURES = ("log_probability", "relevance", "type_match", "coverage", "unseen", "names_missing",
+                       "sentence_local", "sentence_span")
 _NORMALISE = re.compile(r"\W+")
 
 
@@ -58,7 +59,8 @@ class Reading:
 def load_weights(path: Path = WEIGHTS_FILE) -> dict:
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     if list(data["sentence_features"]) != list(SENTENCE_FEATURES) or \
-            list(data["span_features"]) != list(SPAN_FEATURES):
+            list(data["span_features"]) != list(SPAN_FEATURES) or \
+            list(data.get("calibration", {}).get("features", CONFIDENCE_FEATURES)) != list(CONFIDENCE_FEATURES):
         raise ValueError(f"{path} was fitted for other features; refit with `python -m eval.fit_reader`")
     return data
 
@@ -79,7 +81,8 @@ class FeatureReader:
         self.sentence_weights = np.asarray(weights["sentence_weights"], dtype=np.float64)
         self.span_weights = np.asarray(weights["span_weights"], dtype=np.float64)
         calibration = weights.get("calibration", {})
-        self.calibration_weights = np.asarray(calibration.get("weights", [1.0] + [0.0] * 5), dtype=np.float64)
+        self.calibration_weights = np.asarray(calibration.get("weights", [1.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)),
+                                              dtype=np.float64)
         self.calibration_bias = float(calibration.get("bias", 0.0))
         self.threshold = float(weights.get("abstain_threshold", 0.0))
 
@@ -156,13 +159,18 @@ class FeatureReader:
 
     def confidence_inputs(self, reading: Reading, scores: np.ndarray, position: int) -> np.ndarray:
         type_column = SPAN_FEATURES.index("type_match")
+        local_column, span_column = SENTENCE_FEATURES.index("best_local"), SENTENCE_FEATURES.index("best_span")
         owner = reading.candidate_sentence[position]
         # The question's names that the answer's article never mentions: "the Chinese delegation in Budapest"
         # read against an article about Budapest that has no Chinese delegation.
         article = self.corpus.lower_texts[self.corpus.sentences[reading.sentences[owner]].doc]
         missing = sum(name not in article for name in reading.names) / len(reading.names) if reading.names else 0.0
+        # How well the answer's sentence holds a span of the asked type among the question's words, and how good
+        # its best span is: low for a question whose answer the articles do not give.
+        sentence = reading.sentence_features[owner]
         return np.array([scores[position], reading.relevance[owner], reading.span_features[position, type_column],
-                         reading.coverage[owner], reading.unseen, missing])
+                         reading.coverage[owner], reading.unseen, missing, sentence[local_column],
+                         sentence[span_column]])
 
     def read(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit], top_k: int) -> list[Answer]:
         reading = self.consider(question, vector, hits)
