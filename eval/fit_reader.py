@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -39,6 +40,7 @@ class Example:
     spans: list[str]
     span_targets: np.ndarray  # F1 with the gold (in the gold document) ** TARGET_POWER
     sentence_targets: np.ndarray  # the best span target in each sentence
+    weight: float = 1.0  # in the fit: each source of tuning questions weighs the same, however many it has
 
 
 def examples(assistant, questions) -> list[Example]:
@@ -82,28 +84,30 @@ def bounds_for(names) -> list[tuple[float | None, float | None]]:
     return [(0.0, None) if n in NON_NEGATIVE else (None, 0.0) if n in NON_POSITIVE else (None, None) for n in names]
 
 
-def fit_weights(lists: list[tuple[np.ndarray, np.ndarray]], l2: float = L2, bounds=None) -> np.ndarray:
+def fit_weights(lists: list[tuple], l2: float = L2, bounds=None) -> np.ndarray:
     """Listwise softmax regression with an L2 penalty, minimised with L-BFGS (small, smooth, convex).
 
-    Each list is (features, targets) for the options of one decision; the softmax of ``features @ w`` should put
-    its mass where the targets do.
+    Each list is (features, targets) or (features, targets, weight) for the options of one decision; the softmax
+    of ``features @ w`` should put its mass where the targets do.
     """
     from scipy.optimize import minimize
 
-    lists = [(x, t / t.sum()) for x, t in lists if len(t) and t.max() > 0]
-    scale = np.maximum(np.abs(np.vstack([x for x, _ in lists])).max(axis=0), 1e-6)
-    scaled = [(x / scale, t) for x, t in lists]
+    lists = [(item[0], item[1] / item[1].sum(), item[2] if len(item) > 2 else 1.0)
+             for item in lists if len(item[1]) and item[1].max() > 0]
+    scale = np.maximum(np.abs(np.vstack([x for x, _, _ in lists])).max(axis=0), 1e-6)
+    scaled = [(x / scale, t, weight) for x, t, weight in lists]
+    total = sum(weight for _, _, weight in scaled)
     start = np.zeros(scale.shape[0])
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         value, gradient = 0.5 * l2 * float(w @ w), l2 * w
-        for x, target in scaled:
+        for x, target, weight in scaled:
             logits = x @ w
             shifted = logits - logits.max()
             log_z = np.log(np.exp(shifted).sum())
             p = np.exp(shifted - log_z)
-            value -= float(target @ (shifted - log_z)) / len(scaled)
-            gradient = gradient + x.T @ (p - target) / len(scaled)
+            value -= weight * float(target @ (shifted - log_z)) / total
+            gradient = gradient + weight * (x.T @ (p - target)) / total
         return value, gradient
 
     result = minimize(loss, start, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 500})
@@ -122,7 +126,7 @@ def fit_reader(items: list[Example], l2: float = L2) -> tuple[np.ndarray, np.nda
             continue
         for i in np.flatnonzero(e.sentence_targets > 0):
             mask = e.reading.candidate_sentence == i
-            span_lists.append((e.reading.span_features[mask], e.span_targets[mask]))
+            span_lists.append((e.reading.span_features[mask], e.span_targets[mask], e.weight))
     span_weights = fit_weights(span_lists, l2, bounds_for(SPAN_FEATURES))
     readers = list({id(e.reader): e.reader for e in items}.values())
     for reader in readers:
@@ -131,7 +135,7 @@ def fit_reader(items: list[Example], l2: float = L2) -> tuple[np.ndarray, np.nda
     for e in items:
         if e.reading is not None and e.sentence_targets.max(initial=0) > 0:
             e.reader.fill_best_span(e.reading)
-            sentence_lists.append((e.reading.sentence_features, e.sentence_targets))
+            sentence_lists.append((e.reading.sentence_features, e.sentence_targets, e.weight))
     sentence_weights = fit_weights(sentence_lists, l2, bounds_for(SENTENCE_FEATURES))
     for reader in readers:
         reader.sentence_weights = sentence_weights
@@ -172,9 +176,10 @@ def calibrate(items: list[Example], extra=()) -> tuple[np.ndarray, float, float,
     # The threshold is chosen on the real tuning questions only, in their real mix of answerable and not: the
     # made-up unanswerable ones would otherwise make declining look far more often right than it is.
     real = np.arange(len(y)) < len(items)
+    weights = np.array([e.weight for e in items])
     thresholds = np.linspace(0.0, 0.95, 96)
-    utilities = np.array([np.where(answerable, np.where(confidences >= t, quality, 0.0), confidences < t)[real].mean()
-                          for t in thresholds])
+    utilities = np.array([np.average(np.where(answerable, np.where(confidences >= t, quality, 0.0),
+                                              confidences < t)[real], weights=weights) for t in thresholds])
     best = int(np.argmax(utilities))
     return params[:-1], float(params[-1]), float(thresholds[best]), {
         "tune_utility": round(float(utilities[best]), 4),
@@ -262,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
             owner, more = tuning_file(Path(path), Path(folder) / f"tune-{i}", settings, assistant.embedder)
             items += more
             sources.append((owner, [e.question for e in more if e.question.answers]))
+        per_source = Counter(id(e.reader) for e in items)
+        for e in items:  # the gold tuning split counts as much as each tuning file, however many questions each has
+            e.weight = len(items) / (len(per_source) * per_source[id(e.reader)])
         sentence_weights, span_weights = fit_reader(items)
         extra = [e for i, (owner, answerable) in enumerate(sources)
                  for e in unanswerable_variants(owner, answerable, Path(folder) / f"variants-{i}", settings)]

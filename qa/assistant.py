@@ -76,9 +76,11 @@ class Assistant:
         return self.answer_batch([question], k)[0]
 
     def answer_batch(self, questions: list[str], k: int | None = None,
-                     originals: list[str] | None = None) -> list[Response]:
+                     originals: list[str] | None = None, read_as: list[str] | None = None) -> list[Response]:
         """Answer self-contained questions. ``originals`` are the questions as the user typed them, when a
-        conversation rewrote them; ``k`` overrides the number of citations."""
+        conversation rewrote them, and ``read_as`` the rewritten questions without the context terms appended
+        for retrieval (the reader looks for what the question asks, not for the context's names); ``k``
+        overrides the number of citations."""
         started = time.perf_counter()
         top_k = self.settings.top_k if k is None else k
         if not isinstance(top_k, int) or top_k <= 0:
@@ -87,16 +89,17 @@ class Assistant:
         if not cleaned:
             return []
         originals = cleaned if originals is None else originals
+        read = cleaned if read_as is None else [clean_question(q, self.settings.max_question_chars) for q in read_as]
         # Parsing (spaCy) and encoding (torch) are independent and both run outside the GIL: on two cores they
         # overlap, and a question costs the longer of the two rather than their sum.
-        parsing = _PARSER.submit(_timed, parse_many, cleaned)
+        parsing = _PARSER.submit(_timed, parse_many, read)
         encode_started = time.perf_counter()
         vectors = self.embedder.encode(cleaned)
         encode_ms = (time.perf_counter() - encode_started) * 1000 / len(cleaned)
         docs, parse_seconds = parsing.result()
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
-        analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(cleaned, docs)]
+        analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(read, docs)]
         retrieval_timings: list[dict] = []
         hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings)
         responses = []

@@ -350,7 +350,8 @@ class Conversation:
         resolution = resolve(cleaned, self.turns, parse)
         if len(resolution.text) > self.assistant.settings.max_question_chars:
             raise InputError("the question and its context are too long; start a new conversation")
-        response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned])[0]
+        response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned],
+                                               read_as=[resolution.question])[0]
         self.turns.append(Turn(cleaned, resolution, response, answer_mentions(self.assistant, response.answer)))
         del self.turns[: -self.max_turns]
         return response
