@@ -64,3 +64,11 @@ def test_bad_questions_raise_input_error(assistant, question):
 def test_huge_question_is_refused(assistant):
     with pytest.raises(InputError, match="limit"):
         assistant.answer("why " * 300_000)
+
+
+def test_context_terms_steer_retrieval_but_not_what_the_reader_looks_for(assistant):
+    # A follow-up rewritten with the conversation's names: "US" is context for retrieval, not the answer's type.
+    question = "Who led the Russian delegation in Budapest?"
+    response = assistant.answer_batch([f"{question} — US, Budapest"], read_as=[question])[0]
+    assert response.resolved_question == f"{question} — US, Budapest"
+    assert response.answer is not None and "Kislyak" in response.answer.text
