@@ -82,6 +82,7 @@ def summary_rows(results: dict) -> list[tuple[str, object, str, bool | None]]:
             rows += [(f"index build / bare encode, {name}", row["build_over_encode"], "<= 1.15",
                       row["build_over_encode"] <= 1.15),
                      (f"index build (s), {name}", row["build_s"], "", None),
+                     (f"spaCy analysis alone / bare encode, {name}", row.get("analysis_over_encode"), "", None),
                      (f"index build peak RSS (MiB), {name}", row["build_peak_rss_mb"], "", None),
                      (f"bare encode peak RSS (MiB), {name}", row["bare_peak_rss_mb"], "", None)]
     scale = results.get("scale")
