@@ -7,9 +7,9 @@ embed, BM25, write. The floor is one ``SentenceTransformer.encode`` call over th
 from the built index), with the same batch size: the cost of embedding the corpus at all. The index itself
 encodes sentences and makes each chunk's vector from them, so the encoding of exactly those sentence texts is
 shown too, and so is the spaCy analysis alone (the reader's parse of every article, done at index time), timed
-again after the build: on two cores it costs about as much as the whole floor, which is why the build cannot
-come within 1.15x of it. Each side runs in its own fresh process with its model loaded and warmed up before the clock
-starts, so the ratio compares work, not start-up, and each side's peak memory is its own.
+again after the build: it costs 0.8-0.9 of the whole floor by itself, which is why the build cannot come within
+1.15x of it. Each side runs in its own fresh process with its model loaded and warmed up before the clock starts,
+so the ratio compares work, not start-up, and each side's peak memory is its own.
 
 The larger corpus is made from the seeds: every article gets a title and paragraphs of sentences drawn from all
 seeds, with digits changed, so no body line repeats across articles (the cleaner would take a repeated line for

@@ -72,10 +72,10 @@ def examples(assistant, questions) -> list[Example]:
 # Directions known before any data: a span that repeats the question, or whose clause names a different entity,
 # is less likely the answer; the expected type, the question's words around it, its slot are more likely. Fixing
 # the signs lets a few dozen questions fit the sizes without flipping a sign by chance.
-NON_NEGATIVE = {"type_match", "type_partial", "type_noun", "type_noun_near", "reason_clause", "reason_marker", "local_overlap",
-                "local_overlap_wide", "clause_overlap", "title_overlap", "preposition_match", "place_preposition",
-                "manner_word", "wh_role", "verb_link", "cosine", "lexical", "passage_rank", "has_type",
-                "best_local", "best_clause", "focus_coverage", "best_span"}
+NON_NEGATIVE = {"type_match", "type_partial", "type_noun", "type_noun_near", "reason_clause", "reason_marker",
+                "local_overlap", "local_overlap_wide", "clause_overlap", "title_overlap", "preposition_match",
+                "place_preposition", "manner_word", "wh_role", "verb_link", "cosine", "lexical", "passage_rank",
+                "has_type", "best_local", "best_clause", "focus_coverage", "best_span"}
 NON_POSITIVE = {"question_overlap", "all_in_question", "entity_conflict", "type_entity_mismatch", "modifier",
                 "margin"}
 

@@ -81,8 +81,8 @@ class FeatureReader:
         self.sentence_weights = np.asarray(weights["sentence_weights"], dtype=np.float64)
         self.span_weights = np.asarray(weights["span_weights"], dtype=np.float64)
         calibration = weights.get("calibration", {})
-        self.calibration_weights = np.asarray(calibration.get("weights", [1.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)),
-                                              dtype=np.float64)
+        neutral = [1.0] + [0.0] * (len(CONFIDENCE_FEATURES) - 1)  # confidence from the answer's probability alone
+        self.calibration_weights = np.asarray(calibration.get("weights", neutral), dtype=np.float64)
         self.calibration_bias = float(calibration.get("bias", 0.0))
         self.threshold = float(weights.get("abstain_threshold", 0.0))
 

@@ -17,11 +17,12 @@ from qa.corpus import KINDS, Candidate, Corpus
 from qa.question import RELATED, QuestionAnalysis, role_of
 
 SPAN_FEATURES = (
-    "type_match", "type_partial", "type_noun", "type_noun_inside", "type_noun_near", "no_type", "reason_clause", "reason_marker",
-    *(f"kind_{k}" for k in KINDS),
+    "type_match", "type_partial", "type_noun", "type_noun_inside", "type_noun_near", "no_type", "reason_clause",
+    "reason_marker", *(f"kind_{k}" for k in KINDS),
     "question_overlap", "all_in_question", "proximity", "local_overlap", "local_overlap_wide", "clause_overlap",
-    "entity_conflict", "log_length", "long", "inner_comma", "agreement", "verb_link", "subject", "object", "type_entity_mismatch",
-    "wh_verb", "wh_role", "title_overlap", "modifier", "preposition_match", "place_preposition", "manner_word",
+    "entity_conflict", "log_length", "long", "inner_comma", "agreement", "verb_link", "subject", "object",
+    "type_entity_mismatch", "wh_verb", "wh_role", "title_overlap", "modifier", "preposition_match",
+    "place_preposition", "manner_word",
 )
 _PLACE_PREPOSITIONS = {"in", "at", "near", "to", "from", "into", "inside", "outside"}
 _TIME_PREPOSITIONS = {"on", "in", "at", "since", "until", "by", "before", "after", "during"}
