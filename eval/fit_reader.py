@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -260,19 +259,18 @@ def main(argv: list[str] | None = None) -> int:
                                                         np.zeros(len(CONFIDENCE_FEATURES)), 0.0, 0.0)),
                                 encoding="utf-8")
     assistant = Assistant.load(args.index, settings)
-    items = examples(assistant, tune)
     with tempfile.TemporaryDirectory() as folder:
-        sources = [(assistant, [q for q in tune if q.answers])]
-        for i, path in enumerate(args.tune):
-            owner, more = tuning_file(Path(path), Path(folder) / f"tune-{i}", settings, assistant.embedder)
-            items += more
-            sources.append((owner, [e.question for e in more if e.question.answers]))
-        per_source = Counter(id(e.reader) for e in items)
-        for e in items:  # the gold tuning split counts as much as each tuning file, however many questions each has
-            e.weight = len(items) / (len(per_source) * per_source[id(e.reader)])
+        sources = [(assistant, examples(assistant, tune))]
+        sources += [tuning_file(Path(path), Path(folder) / f"tune-{i}", settings, assistant.embedder)
+                    for i, path in enumerate(args.tune)]
+        items = [e for _, asked in sources for e in asked]
+        for _, asked in sources:  # the gold tuning split counts as much as each tuning file, however long
+            for e in asked:
+                e.weight = len(items) / (len(sources) * len(asked))
         sentence_weights, span_weights = fit_reader(items)
-        extra = [e for i, (owner, answerable) in enumerate(sources)
-                 for e in unanswerable_variants(owner, answerable, Path(folder) / f"variants-{i}", settings)]
+        extra = [e for i, (owner, asked) in enumerate(sources)
+                 for e in unanswerable_variants(owner, [x.question for x in asked if x.question.answers],
+                                                Path(folder) / f"variants-{i}", settings)]
         calibration_weights, bias, threshold, info = calibrate(items, extra)
     fitted_on = ", ".join([f"{args.gold} split=tune ({len(tune)} questions)", *args.tune])
     data = weights_json(sentence_weights, span_weights, calibration_weights, bias, threshold,
