@@ -225,18 +225,27 @@ def unanswerable_variants(assistant, questions, index_root: Path, settings) -> l
     return variants
 
 
-def tuning_file(path: Path, index_dir: Path, settings, embedder) -> tuple[object, list[Example]]:
+def tuning_file(gold, index_dir: Path, settings, embedder) -> tuple[object, list[Example]]:
     """An assistant over a SQuAD-format tuning file's own articles, and every question of the file asked of it."""
     from embeddings.indexer import index_documents
     from qa.assistant import Assistant
 
-    gold = load_gold(path)
     index_documents(gold.source_documents, index_dir, settings, embedder=embedder)
     assistant = Assistant.load(index_dir, settings, embedder=embedder)
     return assistant, examples(assistant, gold.questions)
 
 
 def main(argv: list[str] | None = None) -> int:
+    from qa.errors import QAError
+
+    try:
+        return fit(argv)
+    except QAError as error:  # a missing index, an unreadable gold or tuning file: one line, nothing written
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def fit(argv: list[str] | None = None) -> int:
     import tempfile
 
     from qa.assistant import Assistant
@@ -251,6 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     gold = load_gold(args.gold)
     tune = [q for q in gold.questions if q.split == "tune"]
+    tuning_sets = [load_gold(path) for path in args.tune]  # read first: a bad file fails before minutes of work
     settings = load_settings()
     try:
         load_weights()
@@ -261,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant.load(args.index, settings)
     with tempfile.TemporaryDirectory() as folder:
         sources = [(assistant, examples(assistant, tune))]
-        sources += [tuning_file(Path(path), Path(folder) / f"tune-{i}", settings, assistant.embedder)
-                    for i, path in enumerate(args.tune)]
+        sources += [tuning_file(tuning, Path(folder) / f"tune-{i}", settings, assistant.embedder)
+                    for i, tuning in enumerate(tuning_sets)]
         items = [e for _, asked in sources for e in asked]
         for _, asked in sources:  # the gold tuning split counts as much as each tuning file, however long
             for e in asked:

@@ -1,5 +1,7 @@
 """The listwise fit behind the reader's weights, on lists whose answer a known feature marks."""
 
+from pathlib import Path
+
 import numpy as np
 
 from eval.fit_reader import bounds_for, fit_weights
@@ -34,3 +36,14 @@ def test_sign_bounds_hold_even_against_the_data():
 
 def test_bounds_follow_the_feature_names():
     assert bounds_for(["type_match", "question_overlap", "log_length"]) == [(0.0, None), (None, 0.0), (None, None)]
+
+
+def test_a_missing_tuning_file_is_one_line_and_writes_nothing(tmp_path, capsys):
+    from eval.fit_reader import main
+
+    out = tmp_path / "weights.json"
+    gold = Path(__file__).resolve().parents[2] / "eval" / "gold_qa.json"
+    assert main(["--gold", str(gold), "--tune", str(tmp_path / "missing.json"), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("error: ") and "missing.json" in error and error.count("\n") == 1
+    assert not out.exists()
