@@ -249,7 +249,7 @@ def fit(argv: list[str] | None = None) -> int:
     import tempfile
 
     from qa.assistant import Assistant
-    from qa.config import load_settings
+    from qa.config import FEATURE_READER, load_settings
     from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, WEIGHTS_FILE, load_weights
 
     parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])
@@ -261,7 +261,7 @@ def fit(argv: list[str] | None = None) -> int:
     gold = load_gold(args.gold)
     tune = [q for q in gold.questions if q.split == "tune"]
     tuning_sets = [load_gold(path) for path in args.tune]  # read first: a bad file fails before minutes of work
-    settings = load_settings()
+    settings = load_settings().with_overrides(reader=FEATURE_READER)  # these weights are the feature reader's
     try:
         load_weights()
     except ValueError:  # the features changed since the last fit: start from neutral weights

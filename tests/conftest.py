@@ -11,6 +11,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The README question's gold answers (eval/gold_qa.json q001), as a pattern: the reader may give either.
+KISLYAK = r"(?:Deputy Foreign Minister )?Sergei Kislyak"
 
 
 @pytest.fixture(scope="session")

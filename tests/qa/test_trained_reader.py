@@ -1,0 +1,161 @@
+"""The shipped trained reader: it loads offline from the package, answers with exact article spans, declines what
+the articles do not say, keeps a quality floor on the gold tune split, and fails on a bad model file in one line."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from qa.assistant import Assistant
+from qa.config import Settings
+from qa.errors import InputError
+from qa.reader_model import META, SHIPPED, WEIGHTS, load_reader_model
+from qa.trained_reader import TrainedReader
+
+ROOT = SHIPPED.parents[2]
+
+
+def test_the_default_reader_is_the_shipped_trained_reader(assistant):
+    assert isinstance(assistant.reader, TrainedReader)
+    assert assistant.reader.folder == SHIPPED
+    assert (SHIPPED / WEIGHTS).stat().st_size < 50_000_000
+
+
+def test_it_answers_the_readme_question_with_the_exact_span(assistant):
+    gold = json.loads((ROOT / "eval" / "gold_qa.json").read_text(encoding="utf-8"))["questions"][0]
+    response = assistant.answer("who led the Russian delegation in Budapest?")
+    assert response.answer is not None
+    assert response.answer.text in gold["answers"]  # "Sergei Kislyak" or "Deputy Foreign Minister Sergei Kislyak"
+    assert response.answer.doc_id == gold["doc"]
+    text = assistant.documents[response.answer.doc_id].text
+    assert text[response.answer.start:response.answer.end] == response.answer.text
+
+
+def test_answers_and_citations_are_exact_article_slices(assistant):
+    for question in ("When will the talks in Budapest take place?", "What did Gorbachev accuse the US of?",
+                     "Where does Washington want to station the missile defense system?"):
+        response = assistant.answer(question)
+        for answer in response.answers:
+            assert assistant.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
+        for citation in response.citations:
+            assert assistant.documents[citation.doc_id].text[citation.start:citation.end] == citation.text
+        for answer, n in zip(response.answers, response.answer_citations):
+            citation = response.citations[n - 1]
+            assert citation.doc_id == answer.doc_id
+            assert citation.text[answer.start - citation.start:answer.end - citation.start] == answer.text
+
+
+def test_answers_are_distinct_spans(assistant):
+    response = Assistant.load(assistant.index_dir, Settings(max_answers=5, abstain_threshold=0.0),
+                              embedder=assistant.embedder).answer("Who met in Budapest?")
+    spans = [(a.doc_id, a.start, a.end) for a in response.answers]
+    for i, (doc, start, end) in enumerate(spans):
+        assert not any(d == doc and start < e and s < end for d, s, e in spans[:i])
+    scores = [a.score for a in response.answers]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_it_declines_what_the_articles_do_not_say(assistant):
+    response = assistant.answer("What is the boiling point of liquid nitrogen?")
+    assert response.answer is None
+    assert response.citations  # the closest passages are still shown
+
+
+def test_quality_floor_on_the_gold_tune_split(seed_index):
+    from eval.runner import run_eval
+
+    result = run_eval(ROOT / "eval" / "gold_qa.json", seed_index, Settings(), progress=False)
+    tune = result.metrics["splits"]["tune"]
+    assert tune["f1"] >= 0.75, tune
+
+
+@pytest.fixture
+def model_copy(tmp_path):
+    folder = tmp_path / "reader"
+    shutil.copytree(SHIPPED, folder)
+    return folder
+
+
+def test_a_damaged_weights_file_is_one_error_naming_it(model_copy):
+    path = model_copy / WEIGHTS
+    path.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(InputError, match=str(path)):
+        load_reader_model(model_copy)
+
+
+def test_a_missing_model_file_is_one_error_naming_it(model_copy):
+    (model_copy / WEIGHTS).unlink()
+    with pytest.raises(InputError, match=str(model_copy / WEIGHTS)):
+        load_reader_model(model_copy)
+    (model_copy / META).unlink()
+    with pytest.raises(InputError, match=str(model_copy / META)):
+        load_reader_model(model_copy)
+
+
+def test_weights_changed_after_training_fail_their_checksum(model_copy):
+    path = model_copy / WEIGHTS
+    data = bytearray(path.read_bytes())
+    data[-10] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="checksum"):
+        load_reader_model(model_copy)
+
+
+def test_the_cli_names_a_bad_reader_folder_in_one_line(seed_index, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "who met?", "--index", str(seed_index),
+                             "--reader", f"trained:{tmp_path / 'nothing'}"], capture_output=True, text=True,
+                            cwd=ROOT, timeout=120)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and str(tmp_path / "nothing" / META) in lines[0], result.stderr
+
+
+def test_training_a_few_steps_makes_a_loadable_reader(tmp_path, seed_index, embedder):
+    from eval.train_reader import main
+
+    context = ("The Russian delegation was led by Deputy Foreign Minister Sergei Kislyak. The talks took place in "
+               "Budapest on December 13.")
+    qas = [{"id": "toy-1", "question": "Who led the Russian delegation?", "is_impossible": False,
+            "answers": [{"text": "Sergei Kislyak", "answer_start": context.index("Sergei Kislyak")}]},
+           {"id": "toy-2", "question": "Where did the talks take place?", "is_impossible": False,
+            "answers": [{"text": "Budapest", "answer_start": context.index("Budapest")}]},
+           {"id": "toy-3", "question": "What did the talks cost?", "is_impossible": True, "answers": []}]
+    data = tmp_path / "toy.json"
+    data.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": [
+        {"context": context, "qas": qas}]}]}), encoding="utf-8")
+    out = tmp_path / "model"
+    assert main(["--data", str(data), "--out", str(out), "--max-steps", "2", "--batch", "2",
+                 "--minutes", "2", "--threads", "1"]) == 0
+    meta = json.loads((out / META).read_text(encoding="utf-8"))
+    assert meta["training"][0]["steps"] == 2
+    assert meta["training"][0]["sources"]["toy"]["questions"] == 3
+    assert "## Training run 1" in (out / "README.md").read_text(encoding="utf-8")
+    assert not (out / "checkpoint").exists()
+    reader = Assistant.load(seed_index, Settings(reader=f"trained:{out}", abstain_threshold=0.0),
+                            embedder=embedder)
+    response = reader.answer("who led the Russian delegation in Budapest?")
+    for answer in response.answers:
+        assert reader.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
+
+
+def test_a_killed_training_run_resumes_from_its_checkpoint(tmp_path):
+    from eval.train_reader import main
+
+    context = "Anna Petrova led the Valdorian delegation to Geneva in March."
+    qas = [{"id": f"toy-{i}", "question": q, "is_impossible": False,
+            "answers": [{"text": a, "answer_start": context.index(a)}]}
+           for i, (q, a) in enumerate([("Who led the delegation?", "Anna Petrova"), ("Where to?", "Geneva"),
+                                       ("When?", "March")])]
+    data = tmp_path / "toy.json"
+    data.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": [
+        {"context": context, "qas": qas}]}]}), encoding="utf-8")
+    out = tmp_path / "model"
+    common = ["--data", str(data), "--out", str(out), "--batch", "2", "--minutes", "2", "--threads", "1"]
+    # A checkpoint after every step; keep-checkpoint stands in for a run killed before it wrote its model.
+    assert main(common + ["--max-steps", "2", "--checkpoint-minutes", "0", "--keep-checkpoint"]) == 0
+    state = json.loads((out / "checkpoint" / "state.json").read_text(encoding="utf-8"))
+    assert state["step"] == 2
+    assert main(common + ["--max-steps", "3"]) == 0
+    assert json.loads((out / META).read_text(encoding="utf-8"))["training"][0]["steps"] == 3
