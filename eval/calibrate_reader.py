@@ -68,9 +68,9 @@ def ask(assistant, questions, source: str, without_gold: bool = False) -> list[A
                     enumerate((h for h in hits if h.chunk.doc_id != question.doc), start=1)]
         candidates = reader.candidates(question.question, vector, hits)
         answerable = question.answerable and not without_gold
-        quality = np.array([f1_score(assistant.documents[reader._doc_id(c.doc)].text[c.start:c.end],
-                                     question.answers)
-                            if answerable and reader._doc_id(c.doc) == question.doc else 0.0 for c in candidates])
+        documents = assistant.data.documents
+        quality = np.array([f1_score(documents[c.doc].text[c.start:c.end], question.answers)
+                            if answerable and documents[c.doc].doc_id == question.doc else 0.0 for c in candidates])
         features = np.array([c.features for c in candidates]).reshape(len(candidates), -1)
         asked.append(Asked(source + (" without its article" if without_gold else ""), answerable, features, quality,
                            without_gold))
@@ -168,14 +168,13 @@ def record(folder: Path, items: list[str]) -> None:
         name, _, path = item.partition("=")
         try:
             metrics = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise QAError(f"cannot read qa eval output {path}: {type(error).__name__}") from None
-        split = name.rsplit(" ", 1)[-1]
-        metrics = metrics.get("splits", {}).get(split, metrics)
-        rows[name] = {"em": metrics["em"], "f1": metrics["f1"], "recall@5": metrics["recall_at_5"],
-                      "citation_accuracy": metrics["citation_accuracy"],
-                      "no_answer_precision": metrics["no_answer_precision"] or 0.0,
-                      "no_answer_recall": metrics["no_answer_recall"] or 0.0, "questions": metrics["n_questions"]}
+            metrics = metrics.get("splits", {}).get(name.rsplit(" ", 1)[-1], metrics)
+            rows[name] = {"em": metrics["em"], "f1": metrics["f1"], "recall@5": metrics["recall_at_5"],
+                          "citation_accuracy": metrics["citation_accuracy"],
+                          "no_answer_precision": metrics["no_answer_precision"] or 0.0,
+                          "no_answer_recall": metrics["no_answer_recall"] or 0.0, "questions": metrics["n_questions"]}
+        except (OSError, ValueError, KeyError, AttributeError) as error:
+            raise QAError(f"cannot read {path} as `qa eval --json` output: {type(error).__name__}") from None
     write_meta(folder, meta)
 
 

@@ -57,11 +57,15 @@ class Window:
 
 
 def read_squad(path: Path) -> list[TrainQuestion]:
+    """Every question of a SQuAD v2.0 file; ``InputError`` for an unreadable file or one of another shape."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        articles = data["data"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise InputError(f"cannot read training file {path}: {type(error).__name__}: {error}") from None
+        return _squad_questions(path, json.loads(path.read_text(encoding="utf-8"))["data"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InputError(f"cannot read training file {path} as SQuAD v2.0 JSON: {type(error).__name__}: "
+                         f"{error}") from None
+
+
+def _squad_questions(path: Path, articles: list) -> list[TrainQuestion]:
     questions = []
     for a, article in enumerate(articles):
         for paragraph in article["paragraphs"]:
@@ -224,8 +228,9 @@ def save_checkpoint(folder: Path, model, optimizer, state: dict) -> None:
     for p, s in optimizer.state.items():
         for key in ("exp_avg", "exp_avg_sq"):
             moments[f"{names[id(p)]}::{key}"] = s[key].clone()
-    moments["step"] = next(iter(optimizer.state.values()))["step"].reshape(1).float() if optimizer.state else None
-    save_file({k: v for k, v in moments.items() if v is not None}, str(tmp / "optimizer.safetensors"))
+    if optimizer.state:
+        moments["step"] = next(iter(optimizer.state.values()))["step"].reshape(1).float()
+    save_file(moments, str(tmp / "optimizer.safetensors"))
     (tmp / "state.json").write_text(json.dumps(state), encoding="utf-8")
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
@@ -235,18 +240,24 @@ def save_checkpoint(folder: Path, model, optimizer, state: dict) -> None:
 
 
 def load_checkpoint(folder: Path, model, optimizer) -> dict:
+    """The loop's state, with the weights and Adam moments put back; ``InputError`` for a damaged checkpoint."""
     import torch
     from safetensors.torch import load_file
 
-    weights = load_file(str(folder / "model.safetensors"))
-    model.load_state_dict(weights, strict=False)
-    moments = load_file(str(folder / "optimizer.safetensors"))
+    try:
+        weights = load_file(str(folder / "model.safetensors"))
+        model.load_state_dict(weights, strict=False)
+        moments = load_file(str(folder / "optimizer.safetensors"))
+        state = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    except Exception as error:  # safetensors and torch raise their own types for a truncated or foreign file
+        raise InputError(f"the checkpoint in {folder} is damaged ({type(error).__name__}); delete it to start "
+                         f"over") from None
     step = moments.pop("step", torch.zeros(1))
     for n, p in model.named_parameters():
         if f"{n}::exp_avg" in moments:
             optimizer.state[p] = {"step": step.reshape(()).clone(), "exp_avg": moments[f"{n}::exp_avg"],
                                   "exp_avg_sq": moments[f"{n}::exp_avg_sq"]}
-    return json.loads((folder / "state.json").read_text(encoding="utf-8"))
+    return state
 
 
 def parse_weights(items: list[str]) -> dict[str, float]:
@@ -298,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
 def train(args) -> int:
     import torch
 
-    from qa.reader_model import load_reader_model, save_reader_model
+    from qa.reader_model import load_reader_model, read_meta, save_reader_model
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -401,10 +412,7 @@ def train(args) -> int:
                            | {"weights": weights, "optimizer": "AdamW, weight decay 0.01, clip 1.0",
                               "frozen": "word embeddings"},
     }
-    previous = args.init / "reader.json" if args.init is not None else None
-    history = []
-    if previous is not None and previous.exists():
-        history = json.loads(previous.read_text(encoding="utf-8")).get("training", [])
+    history = read_meta(args.init).get("training", []) if args.init is not None else []
     save_reader_model(model, args.out, history + [card])
     if args.keep_checkpoint:
         save_checkpoint(folder, model, optimizer, state)

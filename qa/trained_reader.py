@@ -14,6 +14,7 @@ fitted by ``python -m eval.calibrate_reader`` on the tune sets, ranks the candid
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from qa.errors import InputError
 from qa.question import QuestionAnalysis
 from qa.reader_model import SHIPPED, load_reader_model, read_meta
 from qa.records import Answer, Hit
+from qa.transformers_reader import token_spans
 
 # Defaults of reader.json's "inference" (eval.calibrate_reader records the values it was fitted with).
 READ_HITS = 5  # passages read; recall@5 is 0.96-1.00 on the gold sets
@@ -38,7 +40,6 @@ PRECISION = "float32"  # or "bfloat16" (same tune F1, 2.5x faster where the CPU 
 READ_THREADS = 2
 STRIDE = 64  # tokens shared by consecutive windows of a merged window that is too long
 MAX_QUESTION_TOKENS = 48
-MAX_ANSWER_TOKENS = 30
 BEST_PER_WINDOW = 12  # start and end positions tried per window
 CANDIDATES = 20  # candidate spans kept per question, best margin first
 SENTENCE_LEXICAL_WEIGHT = 1.0  # as the retriever's sentence score
@@ -86,7 +87,9 @@ def model_for(folder: Path, precision: str = "float32"):
                     model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
             elif precision not in ("float32", "bfloat16"):
                 raise InputError(f"reader precision must be float32, bfloat16 or int8. Currently, it is {precision!r}")
-            _MODELS[key] = (tokenizer, model, threading.Lock())
+            # One lock for the tokenizer and the model: a fast tokenizer keeps its padding and truncation settings
+            # between calls, so a plain call in one thread un-pads another thread's batch.
+            _MODELS[key] = (tokenizer, model, threading.RLock())
         return _MODELS[key]
 
 
@@ -167,9 +170,10 @@ class TrainedReader:
     def _tokens(self, sentence: int) -> int:
         if sentence not in self._sentence_tokens:
             s = self.corpus.sentences[sentence]
-            tokenizer = model_for(self.folder, self.precision)[0]
+            tokenizer, _, lock = model_for(self.folder, self.precision)
             text = self.corpus.data.documents[s.doc].text[s.start:s.end]
-            self._sentence_tokens[sentence] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
+            with lock:
+                self._sentence_tokens[sentence] = len(tokenizer(text, add_special_tokens=False)["input_ids"])
         return self._sentence_tokens[sentence]
 
     # -- spans --------------------------------------------------------------------------------------------------
@@ -181,18 +185,18 @@ class TrainedReader:
         if not hits:
             return []
         tokenizer, model, lock = model_for(self.folder, self.precision)
-        question = _cut(tokenizer, question)
-        question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
-        windows = self.windows(question, vector, hits, self.max_length - question_tokens - 3)
         texts = self.corpus.data.documents
-        encoded = tokenizer([question] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
-                            truncation="only_second", max_length=self.max_length, stride=STRIDE,
-                            return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
-                            return_tensors="pt")
-        offsets = encoded.pop("offset_mapping").tolist()
-        owner = encoded.pop("overflow_to_sample_mapping").tolist()
-        sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
         with lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.precision)):
+            question = _cut(tokenizer, question)
+            question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
+            windows = self.windows(question, vector, hits, self.max_length - question_tokens - 3)
+            encoded = tokenizer([question] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
+                                truncation="only_second", max_length=self.max_length, stride=STRIDE,
+                                return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
+                                return_tensors="pt")
+            offsets = encoded.pop("offset_mapping").tolist()
+            owner = encoded.pop("overflow_to_sample_mapping").tolist()
+            sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
             threads = torch.get_num_threads()
             torch.set_num_threads(READ_THREADS)
             try:
@@ -210,21 +214,16 @@ class TrainedReader:
             context = [i for i, sid in enumerate(sequence_ids[w]) if sid == 1]
             if not context:
                 continue
-            lo, hi = context[0], context[-1]
-            best_starts = [i for i in np.argsort(-starts[w])[:BEST_PER_WINDOW] if lo <= i <= hi]
-            best_ends = [i for i in np.argsort(-ends[w])[:BEST_PER_WINDOW] if lo <= i <= hi]
-            for s in best_starts:
-                for e in best_ends:
-                    if e < s or e - s + 1 > MAX_ANSWER_TOKENS:
-                        continue
-                    char_start, char_end = _trim(texts[window.doc].text, window.start + offsets[w][s][0],
-                                                 window.start + offsets[w][e][1])
-                    if char_end <= char_start:
-                        continue
-                    score = float(starts[w, s] + ends[w, e])
-                    key = (window.doc, char_start, char_end)
-                    if key not in spans or score - nulls[w] > spans[key][0]:
-                        spans[key] = (score - float(nulls[w]), score, window_index)
+            for s, e in token_spans(starts[w], ends[w], context[0], context[-1], BEST_PER_WINDOW):
+                char_start, char_end = _trim(texts[window.doc].text, window.start + offsets[w][s][0],
+                                             window.start + offsets[w][e][1])
+                if char_end <= char_start:
+                    continue
+                score = float(starts[w, s] + ends[w, e])
+                margin = score - float(nulls[w])
+                key = (window.doc, char_start, char_end)
+                if key not in spans or margin > spans[key][0]:
+                    spans[key] = (margin, score, window_index)
         ranked = sorted(spans.items(), key=lambda item: -item[1][0])[:CANDIDATES]
         result = []
         for (doc, start, end), (margin, score, window_index) in ranked:
@@ -258,6 +257,7 @@ class TrainedReader:
         return hits[0].chunk.chunk_id
 
 
+@functools.cache
 def _bf16(precision: str) -> bool:
     """bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX); emulated it would be slower than float32."""
     if precision != "bfloat16":

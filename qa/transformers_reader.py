@@ -25,6 +25,14 @@ MAX_ANSWER_TOKENS = 30
 BEST_PER_WINDOW = 20  # start and end positions tried per window
 
 
+def token_spans(starts: np.ndarray, ends: np.ndarray, first: int, last: int, best: int):
+    """(start, end) token pairs of a window worth scoring: among the ``best`` start and end logits, inside the
+    context tokens ``[first, last]``, in order and at most ``MAX_ANSWER_TOKENS`` long."""
+    best_starts = [i for i in np.argsort(-starts)[:best] if first <= i <= last]
+    best_ends = [i for i in np.argsort(-ends)[:best] if first <= i <= last]
+    return [(s, e) for s in best_starts for e in best_ends if s <= e < s + MAX_ANSWER_TOKENS]
+
+
 class TransformersReader:
     """``read(question, vector, hits, top_k)`` -> answers best first; the model loads on first use."""
 
@@ -81,20 +89,14 @@ class TransformersReader:
             if not context:
                 continue
             null_score = max(null_score, float(starts[w, 0] + ends[w, 0]))
-            first, last = context[0], context[-1]
-            best_starts = [i for i in np.argsort(-starts[w])[:BEST_PER_WINDOW] if first <= i <= last]
-            best_ends = [i for i in np.argsort(-ends[w])[:BEST_PER_WINDOW] if first <= i <= last]
-            for s in best_starts:
-                for e in best_ends:
-                    if e < s or e - s + 1 > MAX_ANSWER_TOKENS:
-                        continue
-                    char_start, char_end = offsets[w][s][0], offsets[w][e][1]
-                    if char_end <= char_start:
-                        continue
-                    key = (chunk.start + char_start, chunk.start + char_end)
-                    score = float(starts[w, s] + ends[w, e])
-                    if key not in spans or score > spans[key][0]:
-                        spans[key] = (score, chunk.chunk_id)
+            for s, e in token_spans(starts[w], ends[w], context[0], context[-1], BEST_PER_WINDOW):
+                char_start, char_end = offsets[w][s][0], offsets[w][e][1]
+                if char_end <= char_start:
+                    continue
+                key = (chunk.start + char_start, chunk.start + char_end)
+                score = float(starts[w, s] + ends[w, e])
+                if key not in spans or score > spans[key][0]:
+                    spans[key] = (score, chunk.chunk_id)
         return self._best(spans, null_score, chunks, top_k)
 
     def _best(self, spans, null_score: float, chunks, top_k: int) -> list[Answer]:

@@ -159,3 +159,25 @@ def test_a_killed_training_run_resumes_from_its_checkpoint(tmp_path):
     assert state["step"] == 2
     assert main(common + ["--max-steps", "3"]) == 0
     assert json.loads((out / META).read_text(encoding="utf-8"))["training"][0]["steps"] == 3
+
+
+def test_a_training_file_of_another_shape_or_a_damaged_checkpoint_is_one_line(tmp_path, capsys):
+    from eval.train_reader import main
+
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"qas": []}]}]}))
+    assert main(["--data", str(bad), "--out", str(tmp_path / "m"), "--max-steps", "1"]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    good = tmp_path / "good.json"
+    context = "Anna Petrova led the delegation."
+    good.write_text(json.dumps({"version": "v2.0", "data": [{"title": "t", "paragraphs": [{"context": context, "qas": [
+        {"id": "toy-1", "question": "Who led it?", "answers": [{"text": "Anna Petrova", "answer_start": 0}]}]}]}]}))
+    checkpoint = tmp_path / "m" / "checkpoint"
+    checkpoint.mkdir(parents=True)
+    for name in ("model.safetensors", "optimizer.safetensors"):
+        (checkpoint / name).write_bytes(b"\x00" * 100)
+    (checkpoint / "state.json").write_text("{}")
+    assert main(["--data", str(good), "--out", str(tmp_path / "m"), "--max-steps", "1", "--batch", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(checkpoint) in err and "damaged" in err
+
