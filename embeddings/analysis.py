@@ -1,21 +1,23 @@
 """Linguistic analysis of articles, done once at index time and stored with article offsets.
 
-spaCy parses each body block (a run of body lines with no furniture between them); every offset it yields is
-shifted by the block's start so it points into ``Document.text``. Answering a question then parses only the
-question, never an article.
+Every article gets its body blocks (runs of body lines with no furniture between them) and its sentences, split by
+rule (``embeddings.sentences``). Only the feature reader needs more: for it spaCy parses each block (tokens,
+lemmas, dependencies, entities, noun chunks), and every offset it yields is shifted by the block's start so it
+points into ``Document.text``. The sentences stay the rule's, parse or not, so adding the parse to an index later
+changes no chunk and no vector. Answering a question then parses only the question, never an article.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
+from embeddings.sentences import sentences_of
+
 _NLP = None
 _NLP_LOCK = threading.Lock()
 _PARSE_LOCK = threading.Lock()  # a spaCy pipeline is not safe to call from two threads at once
-_SENTENCE_BREAK = re.compile(r"\n\s*\n|(?<=[.!?\"”’:])[ \t\u00a0]*\r?\n")
 
 
 def load_nlp():
@@ -46,7 +48,8 @@ def parse_many(texts: list[str]) -> list:
 class Analysis:
     """One article's analysis. Spans are ``[start, end)`` offsets into the article text.
 
-    Tokens are parallel lists; ``head`` is the index of the head token in this article's token list.
+    Tokens are parallel lists; ``head`` is the index of the head token in this article's token list. ``parsed``
+    says whether spaCy's part (tokens, entities, noun chunks) is there; blocks and sentences always are.
     """
 
     doc_id: str
@@ -62,13 +65,18 @@ class Analysis:
     dep: list[str] = field(default_factory=list)
     head: list[int] = field(default_factory=list)
     ent_type: list[str] = field(default_factory=list)
+    parsed: bool = False
 
     def to_json(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        if not self.parsed:
+            return {"doc_id": self.doc_id, "blocks": self.blocks, "sentences": self.sentences, "parsed": False}
+        return dict(self.__dict__)
 
     @classmethod
     def from_json(cls, data: dict) -> "Analysis":
         data = dict(data)
+        if not data.get("parsed"):  # written without the parse: the lists are left out of the file
+            data = {k: v for k, v in data.items() if k in ("doc_id", "blocks", "sentences")}
         for key in ("blocks", "sentences", "noun_chunks"):
             data[key] = [tuple(span) for span in data.get(key, [])]
         data["entities"] = [tuple(e) for e in data.get("entities", [])]
@@ -93,37 +101,6 @@ def body_blocks(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
     return [(s, e) for s, e in blocks]
 
 
-def _split_at_breaks(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """spaCy sometimes runs a sentence over a paragraph break; a blank line or a line ending a sentence ends it."""
-    pieces, cursor = [], start
-    for match in _SENTENCE_BREAK.finditer(text, start, end):
-        pieces.append((cursor, match.start()))
-        cursor = match.end()
-    pieces.append((cursor, end))
-    return [_trim(text, s, e) for s, e in pieces if text[s:e].strip()]
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _merge_fragments(text: str, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """A "sentence" with no letter or digit (a closing quote spaCy cut off) belongs to its neighbour."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sentences:
-        if merged and not any(c.isalnum() for c in text[start:end]):
-            merged[-1] = (merged[-1][0], end)
-        elif merged and not any(c.isalnum() for c in text[merged[-1][0]:merged[-1][1]]):
-            merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def _parse_in_turns(nlp, texts: list[str], batch: int = 16):
     """Parse texts a batch at a time under the shared lock: a background build never holds the pipeline long
     enough to stall a question waiting for it."""
@@ -133,18 +110,22 @@ def _parse_in_turns(nlp, texts: list[str], batch: int = 16):
         yield from docs
 
 
-def analyse(doc_id: str, text: str, blocks: list[tuple[int, int]], nlp=None) -> Analysis:
-    """Parse the body blocks of one article."""
-    return analyse_many([(doc_id, text, blocks)], nlp)[0]
+def analyse(doc_id: str, text: str, blocks: list[tuple[int, int]], parse: bool = False) -> Analysis:
+    """One article's blocks and sentences, and spaCy's parse when ``parse``."""
+    analysis = Analysis(doc_id=doc_id, blocks=list(blocks), sentences=sentences_of(text, blocks))
+    return add_parse([(analysis, text)])[0] if parse else analysis
 
 
-def analyse_many(items: list[tuple[str, str, list[tuple[int, int]]]], nlp=None) -> list[Analysis]:
-    """Parse many articles' blocks in one spaCy stream (much faster than one call per block)."""
+def add_parse(items: list[tuple[Analysis, str]], nlp=None) -> list[Analysis]:
+    """The analyses with spaCy's parse of their blocks added (one spaCy stream for all: much faster than one call
+    per block); an analysis that has it already comes back as it is."""
     nlp = load_nlp() if nlp is None else nlp
-    analyses = [Analysis(doc_id=doc_id, blocks=list(blocks)) for doc_id, _, blocks in items]
-    jobs = [(i, b_start, text[b_start:b_end]) for i, (_, text, blocks) in enumerate(items) for b_start, b_end in blocks]
+    analyses = [a if a.parsed else Analysis(a.doc_id, list(a.blocks), list(a.sentences), parsed=True)
+                for a, _ in items]
+    jobs = [(i, b_start, text[b_start:b_end]) for i, (a, text) in enumerate(items) if not a.parsed
+            for b_start, b_end in a.blocks]
     for (i, offset, _), doc in zip(jobs, _parse_in_turns(nlp, [block for _, _, block in jobs])):
-        analysis, text = analyses[i], items[i][1]
+        analysis = analyses[i]
         base = len(analysis.token_start)
         for token in doc:
             analysis.token_start.append(offset + token.idx)
@@ -155,9 +136,6 @@ def analyse_many(items: list[tuple[str, str, list[tuple[int, int]]]], nlp=None) 
             analysis.dep.append(token.dep_)
             analysis.head.append(base + token.head.i)
             analysis.ent_type.append(token.ent_type_)
-        sentences = [piece for sent in doc.sents
-                     for piece in _split_at_breaks(text, offset + sent.start_char, offset + sent.end_char)]
-        analysis.sentences.extend(_merge_fragments(text, sentences))
         analysis.entities.extend((offset + e.start_char, offset + e.end_char, e.label_) for e in doc.ents)
         analysis.noun_chunks.extend((offset + c.start_char, offset + c.end_char) for c in doc.noun_chunks)
     return analyses

@@ -1,7 +1,9 @@
-"""Build or update an index folder from articles: load, clean, analyse, chunk, embed, write.
+"""Build or update an index folder from articles: load, clean, split into sentences, chunk, embed, write.
 
 An update re-uses everything of a document whose bytes and body are unchanged (its analysis, chunks and
 vectors), embeds only new or changed documents, and drops documents that are no longer among the sources.
+spaCy parses articles only when the settings' reader needs it (the feature reader); switching to that reader on an
+index built without the parse adds it to the unchanged documents without re-embedding anything.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import dense_index
-from embeddings.analysis import Analysis, analyse_many, body_blocks, sentences_within
+from embeddings.analysis import Analysis, add_parse, analyse, body_blocks, sentences_within
 from embeddings.chunker import Chunker
 from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_lines
 from embeddings.embedder import Embedder
@@ -35,6 +37,7 @@ class IndexReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    parsed: list[str] = field(default_factory=list)  # unchanged documents given the parse the reader needs
     embedded_texts: int = 0
     seconds: float = 0.0
 
@@ -42,7 +45,8 @@ class IndexReport:
         return (f"indexed {self.documents} articles ({self.chunks} chunks) into {self.index_dir} in "
                 f"{self.seconds:.1f}s: {len(self.added)} added, {len(self.changed)} changed, "
                 f"{len(self.removed)} removed, {len(self.unchanged)} unchanged"
-                + (f", {len(self.skipped)} skipped" if self.skipped else ""))
+                + (f", {len(self.skipped)} skipped" if self.skipped else "")
+                + (f"; parsed {len(self.parsed)} for the feature reader" if self.parsed else ""))
 
 
 @dataclass
@@ -104,8 +108,10 @@ def index_documents(documents: list[Document], index_dir: Path, settings: Settin
             fresh.append((document, blocks))
             (report.changed if before is not None else report.added).append(document.doc_id)
     report.removed = sorted(set(old) - {d.doc_id for d in documents})
+    if settings.needs_parse:
+        report.parsed = _add_parse(pieces)
 
-    if previous is not None and not fresh and not report.removed:
+    if previous is not None and not fresh and not report.removed and not report.parsed:
         # Nothing to do: leave the index (and the model) alone.
         report.documents, report.chunks = len(previous.documents), len(previous.chunks)
         report.seconds = time.perf_counter() - started
@@ -128,6 +134,14 @@ def _titled_from_body(document: Document, blocks: list[tuple[int, int]], repeate
         return document
     line = document.text[blocks[0][0]:blocks[0][1]].splitlines()[0].strip()
     return replace(document, title=line[:200]) if line else document
+
+
+def _add_parse(pieces: list[_Piece]) -> list[str]:
+    """Give every piece's analysis spaCy's parse; the documents that lacked it."""
+    missing = [p for p in pieces if not p.analysis.parsed]
+    for piece, analysis in zip(missing, add_parse([(p.analysis, p.document.text) for p in missing])):
+        piece.analysis = analysis
+    return [p.document.doc_id for p in missing]
 
 
 def _pieces_of(data: IndexData) -> dict[str, _Piece]:
@@ -154,7 +168,9 @@ def _make_pieces(fresh: list[tuple[Document, list[tuple[int, int]]]], settings: 
                  embedder: Embedder) -> list[_Piece]:
     if not fresh:
         return []
-    analyses = analyse_many([(d.doc_id, d.text, blocks) for d, blocks in fresh])
+    analyses = [analyse(d.doc_id, d.text, blocks) for d, blocks in fresh]
+    if settings.needs_parse:
+        analyses = add_parse([(a, d.text) for a, (d, _) in zip(analyses, fresh)])
     chunker = Chunker(settings.chunk_tokens, settings.chunk_overlap_sentences,
                       model_tokens=embedder.count_tokens, model_max_tokens=embedder.max_tokens)
     pieces = [_Piece(d, a, chunker.split(d, _sentences_by_block(a))) for (d, _), a in zip(fresh, analyses)]

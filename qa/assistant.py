@@ -6,26 +6,29 @@ all questions), and ``answer`` is ``answer_batch([question])[0]``.
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.analysis import load_nlp, parse_many
+from embeddings.analysis import add_parse, load_nlp, parse_many
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
 from qa.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
 from qa.corpus import Corpus
 from qa.errors import IndexFolderError, InputError
-from qa.question import analyse_question
+from qa.question import analyse_question, unparsed_question
 from qa.records import Document, Response
 from qa.retriever import Retriever
 from qa.validate import clean_question
 
 
 _PARSER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-parse")
+_LOG = logging.getLogger(__name__)
 
 
 def _timed(function, *args):
@@ -53,6 +56,21 @@ def make_reader(corpus: Corpus, settings: Settings):
                      f"'transformers:NAME_OR_PATH'")
 
 
+def _with_parse(data: IndexData, index_dir: Path | None) -> IndexData:
+    """The index with spaCy's parse of every article, which only the feature reader reads: an index built for
+    another reader lacks it, and gets it here, in memory, once per start (``qa index`` stores it)."""
+    missing = [i for i, a in enumerate(data.analyses) if not a.parsed]
+    if not missing:
+        return data
+    _LOG.warning("the index at %s holds no parse for the feature reader; parsing %d articles now (run `qa index` "
+                 "with QA_READER=features to store it)", index_dir or "(memory)", len(missing))
+    parsed = add_parse([(data.analyses[i], data.documents[i].text) for i in missing])
+    analyses = list(data.analyses)
+    for i, analysis in zip(missing, parsed):
+        analyses[i] = analysis
+    return replace(data, analyses=analyses)
+
+
 class Assistant:
     def __init__(self, data: IndexData, settings: Settings | None = None, embedder: Embedder | None = None,
                  index_dir: Path | None = None):
@@ -60,17 +78,18 @@ class Assistant:
         if data.embedding_model != self.settings.embedding_model:
             raise IndexFolderError(f"the index was built with {data.embedding_model!r} but the settings name "
                                    f"{self.settings.embedding_model!r}; rebuild it with `qa index`")
-        self.data = data
+        self.data = _with_parse(data, index_dir) if self.settings.needs_parse else data
         self.index_dir = index_dir
         self.embedder = Embedder(self.settings.embedding_model, threads=self.settings.encoder_threads) \
             if embedder is None else embedder
-        self.corpus = Corpus(data)
+        self.corpus = Corpus(self.data)
         self.retriever = Retriever(self.corpus, self.settings)
         self.reader = make_reader(self.corpus, self.settings)
         self.documents: dict[str, Document] = {d.doc_id: d for d in data.documents}
-        # spaCy loads in the parser's thread while the first question loads the embedder: a cold `qa ask` pays
-        # for the slower of the two, not both.
-        _PARSER.submit(load_nlp)
+        if self.settings.needs_parse:
+            # spaCy loads in the parser's thread while the first question loads the embedder: a cold `qa ask`
+            # pays for the slower of the two, not both.
+            _PARSER.submit(load_nlp)
 
     @classmethod
     def load(cls, index_dir: str | Path, settings: Settings | None = None,
@@ -97,16 +116,19 @@ class Assistant:
             return []
         originals = cleaned if originals is None else originals
         read = cleaned if read_as is None else [clean_question(q, self.settings.max_question_chars) for q in read_as]
-        # Parsing (spaCy) and encoding (torch) are independent and both run outside the GIL: on two cores they
-        # overlap, and a question costs the longer of the two rather than their sum.
-        parsing = _PARSER.submit(_timed, parse_many, read)
+        # Parsing (spaCy, for the feature reader only) and encoding (torch) are independent and both run outside
+        # the GIL: on two cores they overlap, and a question costs the longer of the two rather than their sum.
+        parsing = _PARSER.submit(_timed, parse_many, read) if self.settings.needs_parse else None
         encode_started = time.perf_counter()
-        vectors = self.embedder.encode(cleaned)
+        vectors = self.embedder.encode_questions(cleaned)
         encode_ms = (time.perf_counter() - encode_started) * 1000 / len(cleaned)
-        docs, parse_seconds = parsing.result()
+        if parsing is not None:
+            docs, parse_seconds = parsing.result()
+            analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(read, docs)]
+        else:
+            parse_seconds, analyses = 0.0, [unparsed_question(q) for q in read]
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
-        analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(read, docs)]
         retrieval_timings: list[dict] = []
         hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings)
         responses = []

@@ -17,7 +17,8 @@ from qa.errors import InputError
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"
 FEATURE_READER = "features"
 TRAINED_READER = "trained"  # the fine-tuned MiniLM shipped in qa/models/reader
-INDEX_FORMAT_VERSION = 1
+# 2: sentences split by rule, and spaCy's parse stored only for the feature reader (1 stored spaCy's sentences).
+INDEX_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,11 @@ class Settings:
     def with_overrides(self, **overrides) -> "Settings":
         """A copy with the non-``None`` overrides applied (an explicit 0 or False stays)."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def needs_parse(self) -> bool:
+        """Only the feature reader reads spaCy's parse of the articles; every other reader needs sentences alone."""
+        return self.reader == FEATURE_READER
 
     def build_settings(self) -> dict:
         """What the manifest records about how the index was built."""

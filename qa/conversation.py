@@ -26,9 +26,9 @@ The rules are grammatical (spaCy's parse and entity labels), never lists of name
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from embeddings.analysis import parse
+from embeddings.analysis import parse, sentences_within
 from qa.errors import InputError
 from qa.question import analyse_question
 from qa.records import Answer, Response
@@ -93,7 +93,8 @@ class Turn:
     question: str  # as typed
     resolution: Resolution
     response: Response
-    answer_mentions: tuple[Mention, ...] = ()  # entities of the best answer, as labelled in its article
+    # Entities of the best answer, as labelled in its article; None until the next question looks them up.
+    answer_mentions: tuple[Mention, ...] | None = ()
 
     @property
     def resolved(self) -> str:
@@ -314,17 +315,26 @@ def _looks_like_a_name(text: str) -> bool:
 
 
 def answer_mentions(assistant, answer: Answer | None) -> tuple[Mention, ...]:
-    """The entities of ``answer`` as its article's analysis labels them (spaCy's labels from index time).
+    """The entities of ``answer`` as its article labels them: spaCy's labels from index time where the index holds
+    the parse, else from parsing the answer's sentence (the answer alone is too short to label reliably).
 
     An entity that covers the answer, or that lies inside it ("Sergei Kislyak" in "Deputy Foreign Minister Sergei
-    Kislyak"), counts. Labels come from the article because the answer alone is too short to label reliably.
+    Kislyak"), counts.
     """
     if answer is None or answer.doc_id not in assistant.corpus.doc_index:
         return ()
     doc = assistant.corpus.doc_index[answer.doc_id]
     text = assistant.data.documents[doc].text
+    analysis = assistant.data.analyses[doc]
+    if analysis.parsed:
+        entities = analysis.entities
+    else:
+        first, last = sentences_within(analysis.sentences, answer.start, answer.end)
+        start, end = (analysis.sentences[first][0], analysis.sentences[last - 1][1]) if last > first \
+            else (answer.start, answer.end)
+        entities = [(start + e.start_char, start + e.end_char, e.label_) for e in parse(text[start:end]).ents]
     found = []
-    for start, end, label in assistant.data.analyses[doc].entities:  # in text order
+    for start, end, label in entities:  # in text order
         if start >= answer.end:
             break
         if (answer.start <= start and end <= answer.end) or (start <= answer.start and answer.end <= end):
@@ -347,12 +357,16 @@ class Conversation:
     def ask(self, question: str, k: int | None = None) -> Response:
         """Answer ``question`` in the light of the earlier turns; raises InputError for a bad question."""
         cleaned = clean_question(question, self.assistant.settings.max_question_chars)
+        if self.turns and self.turns[-1].answer_mentions is None:
+            # Looked up only now that a follow-up may need them: a conversation of one question parses nothing.
+            self.turns[-1] = replace(self.turns[-1], answer_mentions=answer_mentions(self.assistant,
+                                                                                     self.turns[-1].response.answer))
         resolution = resolve(cleaned, self.turns, parse)
         if len(resolution.text) > self.assistant.settings.max_question_chars:
             raise InputError("the question and its context are too long; start a new conversation")
         response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned],
                                                read_as=[resolution.question])[0]
-        self.turns.append(Turn(cleaned, resolution, response, answer_mentions(self.assistant, response.answer)))
+        self.turns.append(Turn(cleaned, resolution, response, None))
         del self.turns[: -self.max_turns]
         return response
 

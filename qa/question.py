@@ -81,6 +81,12 @@ class QuestionAnalysis:
     wh_preposition: str = ""  # "in" for "In which city ...", "on" for "On what day ..."
 
 
+def unparsed_question(text: str) -> QuestionAnalysis:
+    """The question as readers that need no parse take it: its text, nothing inferred."""
+    return QuestionAnalysis(text=text, wh="", answer_type="thing", labels=frozenset(), type_noun="", focus=(),
+                            main_verb="")
+
+
 def analyse_question(text: str, parse) -> QuestionAnalysis:
     """Analyse a question; ``parse`` turns text into a spaCy Doc (``embeddings.analysis.parse``)."""
     doc = parse(text)

@@ -14,7 +14,6 @@ fitted by ``python -m eval.calibrate_reader`` on the tune sets, ranks the candid
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.embedder import native_bf16
 from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.corpus import Corpus
@@ -32,7 +32,9 @@ from qa.records import Answer, Hit
 from qa.transformers_reader import token_spans
 
 # Defaults of reader.json's "inference" (eval.calibrate_reader records the values it was fitted with).
-READ_HITS = 5  # passages read; recall@5 is 0.96-1.00 on the gold sets
+# Passages read, unless reader.json says otherwise: the shipped one reads 4, which left the tune sets' F1 with
+# abstention as it was (0.785 gold tune, 0.730 against 0.732 tune_news) for a fifth less reading.
+READ_HITS = 5
 MAX_LENGTH = 160  # tokens per window, question included: what the model was trained on
 PRECISION = "float32"  # or "bfloat16" (same tune F1, 2.5x faster where the CPU has it) or "int8" (0.09 F1 lower)
 # torch threads for the reader's forward pass; the question encoder keeps its one (Settings.encoder_threads).
@@ -85,6 +87,17 @@ def model_for(folder: Path, precision: str = "float32"):
                 with warnings.catch_warnings():  # torch announces a new home for this API; it works as it is
                     warnings.simplefilter("ignore")
                     model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            elif _bf16(precision):
+                import torch
+
+                # Autocast would cast every linear layer's weights to bfloat16 on every call; cast once instead
+                # (the same logits, 1 ms a question less, half the memory for those weights).
+                for module in model.modules():
+                    if isinstance(module, torch.nn.Linear):
+                        module.to(torch.bfloat16)
+                # PyTorch's fused attention is slower than plain matmuls for 32-wide heads on the CPU in bfloat16
+                # (27.4 against 30.0 ms for four windows of 160 tokens).
+                model.set_attn_implementation("eager")
             elif precision not in ("float32", "bfloat16"):
                 raise InputError(f"reader precision must be float32, bfloat16 or int8. Currently, it is {precision!r}")
             # One lock for the tokenizer and the model: a fast tokenizer keeps its padding and truncation settings
@@ -257,14 +270,9 @@ class TrainedReader:
         return hits[0].chunk.chunk_id
 
 
-@functools.cache
 def _bf16(precision: str) -> bool:
-    """bfloat16 where the CPU computes it natively (AVX512-BF16 or AMX); emulated it would be slower than float32."""
-    if precision != "bfloat16":
-        return False
-    import torch
-
-    return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    """bfloat16 where the CPU computes it natively; emulated it would be slower than float32."""
+    return precision == "bfloat16" and native_bf16()
 
 
 def _merge(windows: list[Window]) -> list[Window]:
