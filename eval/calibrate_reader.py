@@ -55,7 +55,7 @@ def ask(assistant, questions, source: str, without_gold: bool = False) -> list[A
     from qa.records import Hit
 
     texts = [q.question for q in questions]
-    vectors = assistant.embedder.encode(texts)
+    vectors = assistant.embedder.encode_questions(texts)
     hit_lists = assistant.retriever.retrieve_batch(texts, vectors)
     reader = assistant.reader
     asked = []
