@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import emit, machine, percentiles, python, rss_mb, run_child, table
-from bench.synthetic import clustered_vectors, recall_at_k
+from bench.synthetic import clustered_vectors, exact_top, recall_at_k
 
 DIMENSION = 384
 # Variant name -> the settings that build it. "auto" is not a row of its own: the table marks the row it picks.
@@ -35,9 +35,12 @@ VARIANTS = {
     "ivf": {"dense_index": "ivf"},
     "ivf-fp16": {"dense_index": "ivf", "vector_dtype": "float16"},
     "ivf-pq": {"dense_index": "ivf", "vector_dtype": "pq"},
+    "ivf-pq-r16": {"dense_index": "ivf", "vector_dtype": "pq", "pq_refine": 16},  # re-ranks half as many
+    "ivf-pq-np64": {"dense_index": "ivf", "vector_dtype": "pq", "nprobe": 64},  # scans twice as many lists
+    "ivf-pq-np64-r64": {"dense_index": "ivf", "vector_dtype": "pq", "nprobe": 64, "pq_refine": 64},
 }
 GRAPH_VARIANTS = ("hnsw", "hnsw-fp16")  # slow to build on few cores: only up to --hnsw-max
-PQ_VARIANTS = ("ivf-pq",)  # codebook training and encoding take a while: only up to --pq-max
+PQ_VARIANTS = ("ivf-pq", "ivf-pq-r16", "ivf-pq-np64", "ivf-pq-np64-r64")  # codebook training and encoding take a while: only up to --pq-max
 LATENCY_SECONDS = 15.0  # a slow variant (flat at 1M) stops timing after this long, with at least 20 questions
 
 
@@ -62,7 +65,8 @@ def auto_variant(n: int) -> str:
 
 
 def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, latency_queries: int) -> dict:
-    """In a fresh process: map the index, time single searches on one thread, recall@10, resident memory."""
+    """In a fresh process: map the index (and, for PQ, the vectors it re-ranks by, as the app maps
+    ``chunk_vectors.npy``), time single searches on one thread, recall@10, resident memory."""
     import faiss
 
     from embeddings import dense_index
@@ -72,7 +76,9 @@ def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, 
     truth = np.load(truth_path) if truth_path.exists() else None
     k = settings.retrieve_k
     before = rss_mb()
-    index = dense_index.load(index_path, settings)
+    vectors_path = _vectors_path(index_path)
+    vectors = np.load(vectors_path, mmap_mode="r") if vectors_path.exists() else None
+    index = dense_index.load(index_path, settings, vectors)
     loaded = rss_mb()
     faiss.omp_set_num_threads(1)  # one question is one thread's work; more threads only add OpenMP overhead
     index.search(queries[:1], k)  # the first search pays one-off setup
@@ -91,7 +97,7 @@ def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, 
         recall = recall_at_k(ids, truth, 10)
     del index
     heap_before = rss_mb()
-    unmapped = dense_index.load(index_path, replace(settings, mmap_index=False))
+    unmapped = dense_index.load(index_path, replace(settings, mmap_index=False), vectors)
     heap = rss_mb()["anon"] - heap_before["anon"]
     del unmapped
     return {"latency_ms": percentiles(latencies), "recall_at_10": recall,
@@ -99,23 +105,41 @@ def probe(index_path: Path, queries_path: Path, truth_path: Path, variant: str, 
             "rss_after_load_mb": round(loaded["total"] - before["total"], 1), "rss_read_mb": round(heap, 1)}
 
 
+def _vectors_path(index_path: Path) -> Path:
+    return index_path.with_suffix(".vectors.npy")
+
+
 def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_queries: int, hnsw_max: int,
-             pq_max: int) -> list:
+             pq_max: int, memory_max: int) -> list:
+    """Every variant at ``n`` chunks. Above ``memory_max`` the vectors are written to a memory-mapped file and
+    only IVF-PQ is built (the others hold every vector in memory), the true top 10 found by a blockwise scan."""
     import faiss
 
     from embeddings import dense_index
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core
     started = time.perf_counter()
-    data = clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973)
-    vectors, queries = data[:n], data[n:]
+    large = n > memory_max
+    if large:
+        data = np.lib.format.open_memmap(work / f"{n}-all.npy", mode="w+", dtype=np.float32,
+                                         shape=(n + n_queries, DIMENSION))
+        clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973, out=data)
+    else:
+        data = clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973)
+    vectors, queries = data[:n], np.array(data[n:])
     generate_s = time.perf_counter() - started
     queries_path, truth_path = work / f"{n}-queries.npy", work / f"{n}-truth.npy"
     np.save(queries_path, queries)
     truth_path.unlink(missing_ok=True)
+    truth_s = 0.0
+    if large:
+        started = time.perf_counter()
+        np.save(truth_path, exact_top(vectors, queries, 10))
+        truth_s = time.perf_counter() - started
+        variants = [v for v in variants if v in PQ_VARIANTS]
     rows = []
     auto = auto_variant(n)
-    for variant in ["flat"] + [v for v in variants if v != "flat"]:  # flat first: it gives the true top 10
+    for variant in (variants if large else ["flat"] + [v for v in variants if v != "flat"]):  # flat: the truth
         if (variant in GRAPH_VARIANTS and n > hnsw_max) or (variant in PQ_VARIANTS and n > pq_max):
             continue
         settings = settings_for(variant)
@@ -124,6 +148,10 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
         build_s = time.perf_counter() - started
         path = work / f"{n}-{variant}.faiss"
         dense_index.save(index, path)
+        if isinstance(index, dense_index.Reranked) and not large:
+            np.save(_vectors_path(path), vectors)  # what the app keeps as chunk_vectors.npy
+        elif isinstance(index, dense_index.Reranked):
+            os.link(work / f"{n}-all.npy", _vectors_path(path))  # the extra query rows at the end are never ids
         if variant == "flat":
             started = time.perf_counter()
             np.save(truth_path, index.search(queries, 10)[1])
@@ -142,7 +170,10 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
                      "build_s": round(build_s, 2), "file_mb": round(path.stat().st_size / 2**20, 1),
                      "generate_s": round(generate_s, 1), "truth_s": round(truth_s, 1), **measured})
         path.unlink()
+        _vectors_path(path).unlink(missing_ok=True)
         print(format_rows(rows[-1:], header=False), file=sys.stderr, flush=True)  # progress
+    del data
+    (work / f"{n}-all.npy").unlink(missing_ok=True)
     return rows
 
 
@@ -187,6 +218,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--hnsw-max", default="100k", help="largest size HNSW is built for (its build is slow)")
     parser.add_argument("--pq-max", default="100k", help="largest size IVF-PQ is built for")
+    parser.add_argument("--memory-max", default="3M",
+                        help="larger sizes are generated into a memory-mapped file and only IVF-PQ is built")
     parser.add_argument("--extrapolate", default="10M",
                         help="a size too large to build here: IVF-PQ's figures there, from its two largest sizes")
     parser.add_argument("--json")
@@ -209,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as work:
         for n in sizes:
             rows.extend(run_size(n, variants, Path(work), args.queries, args.latency_queries,
-                                 parse_size(args.hnsw_max), parse_size(args.pq_max)))
+                                 parse_size(args.hnsw_max), parse_size(args.pq_max), parse_size(args.memory_max)))
     projected = extrapolate(rows, "ivf-pq", parse_size(args.extrapolate)) if args.extrapolate else None
     result = {"machine": machine(), "rows": rows, "seconds": round(time.perf_counter() - started, 1),
               "queries": args.queries, "extrapolated": projected}

@@ -15,9 +15,9 @@ Vector storage (``Settings.vector_dtype``):
     float16  half the memory (FAISS's fp16 scalar quantiser); rankings differ from float32 only in near-ties.
     pq       product quantisation, ``pq_m`` bytes per vector, for the scan. PQ codes alone find only about
              two thirds of the true top 10 of clustered news vectors, so the best ``k * pq_refine`` are re-ranked
-             by their exact vectors (FAISS's RFlat). Those stay in the file: memory-mapped, they cost no heap, and
-             a question reads its few hundred rows from the OS cache, or from disk when memory is short (with
-             memory to spare the cache soon holds them all, so resident size then looks like float32's).
+             by their exact vectors (``Reranked``): the index folder's ``chunk_vectors.npy``, whose candidate
+             rows a question reads from the file; the FAISS file holds only the codes (FAISS's own RFlat would
+             keep a second copy of every vector in the file, and all of it in memory: 4.5 GB at 3M chunks).
              It needs ``PQ_MIN_TRAINING`` vectors to train its 256-centroid codebooks; a smaller corpus is stored
              as float16 instead, which at that size costs under 8 MB anyway.
 
@@ -45,6 +45,7 @@ PQ_MIN_TRAINING = MIN_PER_LIST * (1 << PQ_BITS)  # 9,984
 PQ_TRAIN_ITERATIONS = 10  # per codebook, as for IVF: the re-ranking by exact vectors absorbs coarser codes
 PQ_TRAIN_MAX = 20_000  # PQ codebooks stop improving long before a million training vectors; training is slow
 _SAMPLE_SEED = 0  # the training sample is drawn the same way every build, so a rebuild gives the same index
+ADD_BLOCK = 100_000  # vectors added at a time: a memory-mapped corpus larger than memory is never read whole
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class DenseSpec:
     pq_m: int
 
     def factory(self) -> str:
-        """The ``faiss.index_factory`` description, e.g. ``IVF1000,SQfp16`` or ``HNSW32_PQ48x8np,RFlat``."""
+        """The ``faiss.index_factory`` description, e.g. ``IVF1000,SQfp16`` or ``HNSW32_PQ48x8np``."""
         # "np": no polysemous training, which takes minutes and serves only Hamming-distance filtering.
         codes = {"float32": "Flat", "float16": "SQfp16", "pq": f"PQ{self.pq_m}x{PQ_BITS}np"}[self.dtype]
         if self.kind == "flat":
@@ -67,7 +68,7 @@ class DenseSpec:
             scan = f"IVF{self.ivf_nlist},{codes}"
         else:
             scan = f"HNSW{self.hnsw_m}" + ("" if self.dtype == "float32" else f"_{codes}")
-        return scan + (",RFlat" if self.dtype == "pq" else "")
+        return scan
 
 
 def choose(n_vectors: int, dimension: int, settings: Settings | None = None) -> DenseSpec:
@@ -97,6 +98,76 @@ def choose(n_vectors: int, dimension: int, settings: Settings | None = None) -> 
     return DenseSpec(kind, dtype, settings.hnsw_m, nlist, settings.pq_m)
 
 
+class Reranked:
+    """A PQ index whose best ``k * factor`` candidates are re-ranked by their exact inner products with the
+    question, read from ``vectors`` (row i is id i). When those are a memory-mapped file, the candidates' rows are
+    read from it with ``pread`` rather than through the mapping: a page fault maps the 64 KB around each touched
+    row, so a few hundred questions would make the whole file resident (4.4 GB at 3M chunks), while reads keep
+    the process at its heap (the OS cache still holds the rows it reads often)."""
+
+    def __init__(self, scan, vectors: np.ndarray, factor: int):
+        self.scan, self.vectors, self.factor = scan, vectors, factor
+        self._file = _RowFile.of(vectors)
+
+    @property
+    def ntotal(self) -> int:
+        return self.scan.ntotal
+
+    @property
+    def d(self) -> int:
+        return self.scan.d
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        _, candidates = self.scan.search(queries, k * self.factor)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids = np.full((len(queries), k), -1, dtype=np.int64)
+        for row, (query, found) in enumerate(zip(queries, candidates)):
+            found = np.sort(found[found >= 0])  # rows in file order
+            exact = (self._file.rows(found) if self._file is not None else self.vectors[found]) @ query
+            order = np.argsort(-exact)[:k]
+            scores[row, :len(order)], ids[row, :len(order)] = exact[order], found[order]
+        return scores, ids
+
+
+class _RowFile:
+    """Rows of a memory-mapped float32 matrix, read from its file."""
+
+    def __init__(self, path: str, offset: int, dimension: int):
+        import os
+
+        self.fd = os.open(path, os.O_RDONLY)
+        self.offset, self.dimension, self.row_bytes = offset, dimension, dimension * 4
+
+    @classmethod
+    def of(cls, vectors: np.ndarray) -> "_RowFile | None":
+        """The file behind ``vectors`` when they are a whole memory-mapped float32 matrix, else None."""
+        base = vectors
+        while base is not None and not isinstance(base, np.memmap):
+            base = base.base
+        if base is None or getattr(base, "filename", None) is None or base.dtype != np.float32 \
+                or vectors.shape[1:] != base.shape[1:] or not base.flags.c_contiguous \
+                or vectors.__array_interface__["data"][0] != base.__array_interface__["data"][0]:
+            return None
+        return cls(base.filename, base.offset, base.shape[1])
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        import os
+
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        for i, row in enumerate(ids.tolist()):
+            out[i] = np.frombuffer(os.pread(self.fd, self.row_bytes, self.offset + row * self.row_bytes),
+                                   dtype=np.float32)
+        return out
+
+    def __del__(self):
+        import os
+
+        try:
+            os.close(self.fd)
+        except (OSError, AttributeError):
+            pass
+
+
 def build(vectors: np.ndarray, settings: Settings | None = None):
     """A FAISS index over ``vectors`` (float32, unit rows; row i gets id i), tuned for searching.
 
@@ -105,7 +176,6 @@ def build(vectors: np.ndarray, settings: Settings | None = None):
     import faiss
 
     settings = Settings() if settings is None else settings
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dimension = vectors.shape
     spec = choose(n, dimension, settings)
     if spec.kind == "flat" and spec.dtype == "float32":
@@ -130,11 +200,13 @@ def build(vectors: np.ndarray, settings: Settings | None = None):
             # saves (3.5 s on one thread, 17 s on two, for 20,000 vectors on a busy 2-core machine).
             faiss.omp_set_num_threads(1)
         try:
-            index.train(_sample(vectors, limit))
+            index.train(np.ascontiguousarray(_sample(vectors, limit), dtype=np.float32))
         finally:
             faiss.omp_set_num_threads(threads)
-    if n:
-        index.add(vectors)
+    for start in range(0, n, ADD_BLOCK):
+        index.add(np.ascontiguousarray(vectors[start:start + ADD_BLOCK], dtype=np.float32))
+    if spec.dtype == "pq":
+        index = Reranked(index, vectors, settings.pq_refine)
     tune(index, settings)
     return index
 
@@ -151,11 +223,11 @@ def tune(index, settings: Settings | None = None) -> None:
     import faiss
 
     settings = Settings() if settings is None else settings
-    ivf = faiss.try_extract_index_ivf(index)
+    ivf = faiss.try_extract_index_ivf(_scan(index))
     if ivf is not None:
         ivf.nprobe = min(settings.nprobe, ivf.nlist)
-    if isinstance(index, faiss.IndexRefine):
-        index.k_factor = float(settings.pq_refine)
+    if isinstance(index, Reranked):
+        index.factor = settings.pq_refine
     scan = _scan(index)
     if isinstance(scan, faiss.IndexHNSW):
         scan.hnsw.efSearch = settings.ef_search
@@ -176,24 +248,28 @@ def _product_quantiser(index):
 
 def _scan(index):
     """The index that does the first pass (the PQ index inside a re-ranking wrapper, else the index itself)."""
-    import faiss
-
-    return faiss.downcast_index(index.base_index) if isinstance(index, faiss.IndexRefine) else index
+    return index.scan if isinstance(index, Reranked) else index
 
 
 def save(index, path: Path) -> None:
+    """Write the FAISS part; a ``Reranked`` index's vectors are the caller's to keep (``chunk_vectors.npy``)."""
     import faiss
 
-    faiss.write_index(index, str(path))
+    faiss.write_index(_scan(index), str(path))
 
 
-def load(path: Path, settings: Settings | None = None):
-    """Read an index written by ``save``, memory-mapped and read-only when ``settings.mmap_index``, and tune it."""
+def load(path: Path, settings: Settings | None = None, vectors: np.ndarray | None = None):
+    """Read an index written by ``save``, memory-mapped and read-only when ``settings.mmap_index``, and tune it.
+    A PQ index is re-ranked by ``vectors`` (the vectors it was built from), which it then needs."""
     import faiss
 
     settings = Settings() if settings is None else settings
     flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if settings.mmap_index else 0
     index = faiss.read_index(str(path), flags)
+    if _product_quantiser(index) is not None:
+        if vectors is None:
+            raise InputError(f"{path} holds PQ codes, which are re-ranked by the exact vectors; none were given")
+        index = Reranked(index, vectors, settings.pq_refine)
     tune(index, settings)
     return index
 
@@ -203,13 +279,13 @@ def describe(index) -> str:
     import faiss
 
     details = []
-    ivf = faiss.try_extract_index_ivf(index)
+    scan = _scan(index)
+    ivf = faiss.try_extract_index_ivf(scan)
     if ivf is not None:
         details += [f"nlist={ivf.nlist}", f"nprobe={ivf.nprobe}"]
-    scan = _scan(index)
     if isinstance(scan, faiss.IndexHNSW):
         details.append(f"efSearch={scan.hnsw.efSearch}")
-    if isinstance(index, faiss.IndexRefine):
-        details.append(f"re-ranks k x {index.k_factor:g}")
+    if isinstance(index, Reranked):
+        details.append(f"re-ranks k x {index.factor} by exact vectors")
     name = type(index).__name__ if scan is index else f"{type(scan).__name__}+{type(index).__name__}"
     return name + (f" ({', '.join(details)})" if details else "")

@@ -231,7 +231,7 @@ def _write_locked(data: IndexData, index_dir: Path) -> None:
         "embedding_model": data.embedding_model,
         "dimension": data.dimension,
         "build_settings": data.build_settings,
-        "dense_index": type(data.dense).__name__,
+        "dense_index": dense_index.describe(data.dense),
         "counts": {"documents": len(data.documents), "chunks": len(data.chunks),
                    "sentences": int(data.sentence_vectors.shape[0])},
         "documents": [{"doc_id": d.doc_id, "path": d.path, "sha256": d.sha256, "chunks": chunk_ranges[i],
@@ -363,7 +363,7 @@ def _read_version(index_dir: Path, settings: Settings) -> IndexData:
     check_compatible(manifest, settings, index_dir)
     verify_files(manifest, index_dir)
     try:
-        documents = [Document(**row) for row in _read_jsonl(index_dir / "documents.jsonl")]
+        documents = [Document.from_json(row) for row in _read_jsonl(index_dir / "documents.jsonl")]
         chunks = [Chunk(**row) for row in _read_jsonl(index_dir / "chunks.jsonl")]
         analyses = [Analysis.from_json(row) for row in _read_jsonl(index_dir / "analysis.jsonl")]
         # Mapped, the vectors cost resident memory only for the rows a question touches (the FAISS index already
@@ -372,7 +372,7 @@ def _read_version(index_dir: Path, settings: Settings) -> IndexData:
         chunk_vectors = np.asarray(np.load(index_dir / "chunk_vectors.npy", allow_pickle=False, mmap_mode=mmap_mode))
         sentence_vectors = np.asarray(np.load(index_dir / "sentence_vectors.npy", allow_pickle=False,
                                               mmap_mode=mmap_mode))
-        dense = dense_index.load(index_dir / "dense.faiss", settings)
+        dense = dense_index.load(index_dir / "dense.faiss", settings, chunk_vectors)
         lexical = LexicalIndex.load(index_dir / "lexical")
     except Exception as error:  # noqa: BLE001 - whatever the parser says, the cure is a rebuild
         detail = " ".join(str(error).split())[:120]  # parsers' messages can span lines; ours are one line

@@ -21,7 +21,7 @@ from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_li
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
 from embeddings.lexical import LexicalIndex
-from embeddings.loader import load_paths
+from embeddings.loader import KINDS, load_paths
 from qa.config import Settings
 from qa.errors import DocumentError, QAError
 from qa.records import Chunk, Document
@@ -67,7 +67,7 @@ def index_paths(paths: list[Path], index_dir: Path, settings: Settings | None = 
     loaded = load_paths([Path(p) for p in paths], settings.max_file_bytes)
     if not loaded.documents:
         reasons = f" ({'; '.join(loaded.skipped[:3])})" if loaded.skipped else ""
-        raise DocumentError(f"no readable .txt or .md articles in {', '.join(map(str, paths))}{reasons}")
+        raise DocumentError(f"no readable articles ({KINDS}) in {', '.join(map(str, paths))}{reasons}")
     report = index_documents(loaded.documents, index_dir, settings, embedder)
     report.skipped = loaded.skipped
     return report
@@ -101,7 +101,10 @@ def index_documents(documents: list[Document], index_dir: Path, settings: Settin
         blocks = body_blocks(document.text, body_spans(document.text, repeated))
         document = _titled_from_body(document, blocks, repeated)
         before = old.get(document.doc_id)
-        if before is not None and before.document.sha256 == document.sha256 and before.analysis.blocks == blocks:
+        # Same bytes are not enough: a page's text is what the extractor made of them, and its metadata what the
+        # loader's rules read, so a new extractor or rule re-embeds the article rather than keep stale offsets.
+        if (before is not None and replace(before.document, path=document.path) == document
+                and before.analysis.blocks == blocks):
             pieces.append(before)
             report.unchanged.append(document.doc_id)
         else:

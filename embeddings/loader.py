@@ -1,4 +1,10 @@
-"""Read articles from files and folders into ``Document`` records, the text exactly as decoded."""
+"""Read articles from files and folders into ``Document`` records.
+
+A ``.txt``/``.md`` article's text is the file exactly as decoded; a web page's is the article text trafilatura
+extracts (embeddings/html_article.py), a PDF's its pages' text (embeddings/pdf_article.py). Either way every
+offset the index keeps points into ``Document.text``, and ``sha256`` is of the file's bytes, which decide
+re-indexing.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,17 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from embeddings.html_article import extract_page
+from embeddings.pdf_article import extract_pdf
+from embeddings.text_metadata import dateline_date, headline_of
 from qa.errors import DocumentError
 from qa.records import Document
 
-ARTICLE_SUFFIXES = (".txt", ".md")
+TEXT_SUFFIXES = (".txt", ".md")
+PAGE_SUFFIXES = (".html", ".htm")
+PDF_SUFFIXES = (".pdf",)
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + PAGE_SUFFIXES + PDF_SUFFIXES
+KINDS = ", ".join(ARTICLE_SUFFIXES)  # as messages list them
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
          ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
 
@@ -48,11 +61,8 @@ def decode_article(data: bytes, name: str) -> str:
 
 
 def title_of(text: str) -> str:
-    """The first non-empty line, stripped; articles have no other reliable title."""
-    for line in text.splitlines():
-        if line.strip():
-            return line.strip()[:200]
-    return ""
+    """A plain-text article's headline by general rules (embeddings/text_metadata.py), else its first line."""
+    return headline_of(text)
 
 
 def make_document(doc_id: str, text: str, path: str = "", title: str | None = None) -> Document:
@@ -80,10 +90,28 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
             raise DocumentError(f"{doc_id}: is over the {max_bytes:,}-byte limit for one article")
     except OSError as error:
         raise DocumentError(f"{doc_id}: cannot be read ({error.strerror or error})") from None
+    if not data.strip():
+        raise DocumentError(f"{doc_id}: is empty")
+    return document_of(data, doc_id, str(path), max_bytes)
+
+
+def document_of(data: bytes, doc_id: str, path: str, max_chars: int) -> Document:
+    """The Document for a file's bytes, read by its suffix; raises DocumentError with a one-line reason."""
+    suffix = Path(doc_id).suffix.lower()
+    sha = sha256_hex(data)
+    if suffix in PAGE_SUFFIXES:
+        page = extract_page(data, doc_id)
+        return Document(doc_id=doc_id, path=path, title=page.title or title_of(page.text), text=page.text,
+                        sha256=sha, published=page.published, source=page.source, author=page.author, url=page.url)
+    if suffix in PDF_SUFFIXES:
+        pdf = extract_pdf(data, doc_id, max_chars)
+        return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text), text=pdf.text, sha256=sha,
+                        author=pdf.author, pages=pdf.pages)
     text = decode_article(data, doc_id)
     if not text.strip():
         raise DocumentError(f"{doc_id}: is empty")
-    return Document(doc_id=doc_id, path=str(path), title=title_of(text), text=text, sha256=sha256_hex(data))
+    return Document(doc_id=doc_id, path=path, title=title_of(text), text=text, sha256=sha,
+                    published=dateline_date(text))
 
 
 def _article_files(root: Path) -> list[Path]:

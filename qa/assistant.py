@@ -20,6 +20,7 @@ from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
 from qa.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
 from qa.corpus import Corpus
+from qa.dates import DateWindow
 from qa.errors import IndexFolderError, InputError
 from qa.question import analyse_question, unparsed_question
 from qa.records import Document, Response
@@ -98,15 +99,15 @@ class Assistant:
         data = read_index(Path(index_dir), settings)
         return cls(data, settings, embedder, Path(index_dir))
 
-    def answer(self, question: str, k: int | None = None) -> Response:
-        return self.answer_batch([question], k)[0]
+    def answer(self, question: str, k: int | None = None, window: DateWindow | None = None) -> Response:
+        return self.answer_batch([question], k, window=window)[0]
 
-    def answer_batch(self, questions: list[str], k: int | None = None,
-                     originals: list[str] | None = None, read_as: list[str] | None = None) -> list[Response]:
+    def answer_batch(self, questions: list[str], k: int | None = None, originals: list[str] | None = None,
+                     read_as: list[str] | None = None, window: DateWindow | None = None) -> list[Response]:
         """Answer self-contained questions. ``originals`` are the questions as the user typed them, when a
         conversation rewrote them, and ``read_as`` the rewritten questions without the context terms appended
         for retrieval (the reader looks for what the question asks, not for the context's names); ``k``
-        overrides the number of citations."""
+        overrides the number of citations; ``window`` keeps retrieval to articles published in it."""
         started = time.perf_counter()
         top_k = self.settings.top_k if k is None else k
         if not isinstance(top_k, int) or top_k <= 0:
@@ -130,7 +131,9 @@ class Assistant:
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
         retrieval_timings: list[dict] = []
-        hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings)
+        allowed = None if window is None else frozenset(
+            i for i, chunk in enumerate(self.data.chunks) if window.holds(self.documents[chunk.doc_id]))
+        hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings, allowed)
         responses = []
         for i, question in enumerate(cleaned):
             responses.append(self._respond(originals[i], question, analyses[i], vectors[i], hit_lists[i], top_k,

@@ -22,12 +22,15 @@ def cite(answers: list[Answer], hits: list[Hit], documents: dict[str, Document],
             return by_chunk[chunk.chunk_id]
         n = len(citations) + 1
         inside = answer is not None and chunk.start <= answer.start and answer.end <= chunk.end
+        document = documents[chunk.doc_id]
         citations.append(Citation(
-            n=n, doc_id=chunk.doc_id, title=documents[chunk.doc_id].title, start=chunk.start, end=chunk.end,
+            n=n, doc_id=chunk.doc_id, title=document.title, start=chunk.start, end=chunk.end,
             text=chunk.text,
             answer_start=answer.start - chunk.start if inside else None,
             answer_end=answer.end - chunk.start if inside else None,
             score=scores.get(chunk.chunk_id, 0.0),
+            published=document.published, source=document.source, author=document.author, url=document.url,
+            page=document.page_at(chunk.start),
         ))
         by_chunk[chunk.chunk_id] = n
         return n

@@ -77,7 +77,10 @@ def format_response(response, show_citations: bool = True) -> str:
 
 
 def cmd_ask(args) -> int:
-    response = _load(args).answer(args.question, k=args.k)
+    from qa.dates import DateWindow
+
+    window = DateWindow.of(args.since, args.until)  # a bad date is refused before anything loads
+    response = _load(args).answer(args.question, k=args.k, window=window)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
     else:
@@ -156,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sentence-transformers model (default: the packaged all-MiniLM-L6-v2)")
         return p
 
-    p = add("index", "build or update the index from .txt/.md articles (unchanged files are not re-embedded)",
+    p = add("index", "build or update the index from .txt/.md/.html/.htm/.pdf articles (unchanged files are not "
+                     "re-embedded)",
             cmd_index)
     p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to index (default: seeds/)")
 
@@ -172,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("question", help="the question, in quotes")
             p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")
             p.add_argument("-k", type=int, default=None, metavar="N", help="number of citations (default 5)")
+            p.add_argument("--since", metavar="YYYY-MM-DD",
+                           help="only articles published on or after this date (articles of unknown date are left out)")
+            p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
         if name == "chat":
             p.add_argument("--no-citations", dest="citations", action="store_false", help="print answers only")
         if name == "eval":

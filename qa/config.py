@@ -54,7 +54,9 @@ class Settings:
     # Dense index, query side: how much of an approximate index a search visits (more: slower, nearer exact).
     ef_search: int = 64  # HNSW
     nprobe: int = 32  # IVF lists scanned
-    pq_refine: int = 16  # PQ: re-rank this many times k candidates by their exact vectors
+    # PQ: re-rank this many times k candidates by their exact vectors, read from chunk_vectors.npy at ~4 us a row.
+    # At 10M synthetic chunks (bench_scale) 16 finds 0.88 of the true top 10 and 32 finds 0.93.
+    pq_refine: int = 64
     mmap_index: bool = True  # map the index files instead of reading them into memory
 
     def __post_init__(self) -> None:

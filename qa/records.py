@@ -7,18 +7,38 @@ words can occur twice in an article, and only the offsets say which occurrence a
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
 class Document:
-    """One article, its text exactly as decoded from the file."""
+    """One article: its text exactly as decoded from a .txt/.md file, or as extracted from a web page or a PDF."""
 
     doc_id: str  # path relative to the folder it was indexed from, with "/" separators
     path: str
     title: str
     text: str
     sha256: str  # of the file's bytes, so an unchanged file is never re-embedded
+    # Provenance as typed fields, not a free-form dict, so a citation can say where and when without guessing keys.
+    published: str | None = None  # ISO date, YYYY-MM-DD
+    source: str | None = None  # site or publisher
+    author: str | None = None
+    url: str | None = None
+    pages: tuple[int, ...] = ()  # PDFs: the offset in ``text`` where each page starts; empty for other formats
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding ``offset``, or ``None`` when the document has no pages."""
+        if not self.pages:
+            return None
+        return max(1, bisect_right(self.pages, offset))
+
+    @classmethod
+    def from_json(cls, row: dict) -> Document:
+        """A Document read back from the index; an index written before the metadata fields existed has none."""
+        row = dict(row)
+        row["pages"] = tuple(row.get("pages") or ())  # JSON has lists; a frozen record keeps a tuple
+        return cls(**row)
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,12 @@ class Citation:
     answer_start: int | None
     answer_end: int | None
     score: float
+    # The cited article's provenance, copied from its Document; ``page`` is the 1-based PDF page the passage starts on.
+    published: str | None = None
+    source: str | None = None
+    author: str | None = None
+    url: str | None = None
+    page: int | None = None
 
 
 @dataclass(frozen=True)

@@ -31,22 +31,29 @@ class Retriever:
         self.data = corpus.data
         self.settings = settings
 
-    def retrieve_batch(self, questions: list[str], vectors: np.ndarray,
-                       timings: list[dict] | None = None) -> list[list[Hit]]:
+    def retrieve_batch(self, questions: list[str], vectors: np.ndarray, timings: list[dict] | None = None,
+                       allowed: frozenset[int] | None = None) -> list[list[Hit]]:
+        """``allowed``: the only chunk indices that may be returned (a publication window), None for all."""
         n_chunks = len(self.data.chunks)
-        if n_chunks == 0:
+        if n_chunks == 0 or (allowed is not None and not allowed):
+            if timings is not None:
+                timings.extend({"dense": 0.0, "lexical": 0.0, "fusion": 0.0} for _ in questions)
             return [[] for _ in questions]
         k = min(self.settings.retrieve_k, n_chunks)
+        # A filter drops candidates after the search, so the search looks further, in proportion to what it keeps.
+        search_k = k if allowed is None else min(n_chunks, k * max(1, round(n_chunks / len(allowed))))
         started = time.perf_counter()
         dense_lists: list[list[int]] = [[] for _ in questions]
         if self.settings.dense:
-            _, ids = self.data.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), k)
-            dense_lists = [[int(i) for i in row if i >= 0] for row in ids]
+            _, ids = self.data.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), search_k)
+            dense_lists = [[int(i) for i in row if i >= 0 and (allowed is None or int(i) in allowed)][:k]
+                           for row in ids]
         dense_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
         results = []
         for qi, question in enumerate(questions):
             started = time.perf_counter()
-            lexical = [i for i, _ in self.data.lexical.search(question, k)] if self.settings.lexical else []
+            lexical = [i for i, _ in self.data.lexical.search(question, search_k)
+                       if allowed is None or i in allowed][:k] if self.settings.lexical else []
             lexical_ms = (time.perf_counter() - started) * 1000
             started = time.perf_counter()
             hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from embeddings.loader import ARTICLE_SUFFIXES, KINDS
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
@@ -89,9 +90,9 @@ def build_app(assistant, index_dir: Path | None = None, sources: list[Path] | No
                                           elem_id="qa-article")
                 library_info = gr.HTML(library_line(library.status))
                 with gr.Accordion("Add articles", open=False, elem_id="qa-add"):
-                    uploads = gr.File(label="Drop .txt or .md files (up to "
+                    uploads = gr.File(label=f"Drop articles: text, web pages or PDFs ({KINDS}; up to "
                                             f"{settings.max_file_bytes / 1_000_000:g} MB each)",
-                                      file_count="multiple", file_types=[".txt", ".md"], type="filepath")
+                                      file_count="multiple", file_types=list(ARTICLE_SUFFIXES), type="filepath")
                     upload_notice = gr.HTML("", label="Upload notice")
         # Hidden inputs of the endpoints that scripts call with plain values.
         source_number = gr.Number(visible=False, precision=0)

@@ -8,6 +8,8 @@ reference, which Markdown shows as the character itself and never parses.
 
 from __future__ import annotations
 
+import datetime
+
 import html
 import string
 
@@ -139,11 +141,30 @@ def sources_html(turn: ShownTurn | None) -> str:
             f'title="Open the whole article with this passage highlighted">'
             f'<div class="qa-source-head"><span class="qa-n">{c.n}</span>'
             f'<span class="qa-title">{escape(c.title)}</span>{badge}</div>'
-            f'<div class="qa-meta"><code>{escape(c.doc_id)}</code> · relevance {c.score:.2f}</div>'
+            f'<div class="qa-meta">{_known(provenance(c.source, c.published, c.page))}'
+            f'<code>{escape(c.doc_id)}</code> · relevance {c.score:.2f}</div>'
             f'<div class="qa-passage">{passage_html(c)}</div>'
             f'<div class="qa-open">Open article ›</div></div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def provenance(source: str | None, published: str | None, page: int | None = None) -> str:
+    """"World News Desk · 10 Dec 2007 · p. 3": what is known of where and when, empty when nothing is."""
+    parts = [source] if source else []
+    if published:
+        try:
+            day = datetime.date.fromisoformat(published)
+            parts.append(f"{day.day} {day:%b %Y}")
+        except ValueError:
+            parts.append(published)
+    if page is not None:
+        parts.append(f"p. {page}")
+    return " · ".join(parts)
+
+
+def _known(text: str) -> str:
+    return f"{escape(text)} · " if text else ""
 
 
 def article_html(document: Document, citation: Citation) -> str:
@@ -158,7 +179,8 @@ def article_html(document: Document, citation: Citation) -> str:
         inner = escape(text[start:end])
     return (f'<div class="qa-article"><div class="qa-article-head">'
             f'<div class="qa-article-title">{escape(document.title)}</div>'
-            f'<div class="qa-meta"><code>{escape(document.doc_id)}</code> · source [{citation.n}] · characters '
+            f'<div class="qa-meta">{_known(provenance(document.source, document.published, citation.page))}'
+            f'<code>{escape(document.doc_id)}</code> · source [{citation.n}] · characters '
             f'{start:,}–{end:,}</div></div>'
             f'<div class="qa-article-text">{escape(text[:start])}<mark class="qa-passage" id="qa-passage">{inner}'
             f'</mark>{escape(text[end:])}</div></div>')

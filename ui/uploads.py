@@ -1,6 +1,6 @@
 """Articles added from the chat: check each uploaded file and save it into the sources folder.
 
-A file is accepted when its name ends in ``.txt`` or ``.md``, it is at most ``max_bytes`` long, it reads as the
+A file is accepted when its name ends in one of ``ARTICLE_SUFFIXES`` (text, web page, PDF), it is at most ``max_bytes`` long, it reads as the
 indexer would read it (UTF-8 or a byte-order mark, no NUL bytes, not empty), and no article of that name is in
 the library yet. An accepted file is written under a hidden temporary name and then linked to its real name, so
 the indexer never sees half a file and an existing article is never overwritten.
@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from embeddings.loader import ARTICLE_SUFFIXES, load_file
+from embeddings.loader import ARTICLE_SUFFIXES, KINDS, load_file
 from qa.errors import DocumentError
 
 MAX_NAME_CHARS = 120
@@ -42,8 +42,8 @@ def safe_name(original: str) -> str:
 
 def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> None:
     """Raise DocumentError (one line, naming the file) unless ``path`` may join the library as ``name``."""
-    if Path(name).suffix not in ARTICLE_SUFFIXES:
-        raise DocumentError(f"{name}: only .txt and .md articles can be added")
+    if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
+        raise DocumentError(f"{name}: only {KINDS} articles can be added")
     if name in existing:
         raise DocumentError(f"{name}: an article of that name is already in the library; rename the file to add it")
     load_file(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own checks

@@ -41,7 +41,7 @@ def test_the_setting_overrides_the_size_and_names_the_faiss_index():
     assert dense_index.choose(10**6, 384, Settings(dense_index="flat")).factory() == "Flat"
     assert dense_index.choose(10**6, 384, Settings(vector_dtype="float16")).factory() == "IVF1000,SQfp16"
     assert dense_index.choose(10**6, 384, Settings(dense_index="hnsw", vector_dtype="pq")).factory() == \
-        "HNSW32_PQ48x8np,RFlat"
+        "HNSW32_PQ48x8np"
     # An IVF list needs 39 training vectors; fewer than that make one list, which is a flat scan.
     assert dense_index.choose(1000, 384, Settings(dense_index="ivf", ivf_nlist=4096)).ivf_nlist == 25
     assert dense_index.choose(20, 384, Settings(dense_index="ivf")).kind == "flat"
@@ -96,9 +96,27 @@ def test_pq_codes_reranked_by_exact_vectors_find_95_percent_of_the_exact_top_10(
     vectors, queries = vectors[:-200], vectors[-200:]
     settings = Settings(dense_index="flat", vector_dtype="pq")
     index = dense_index.build(vectors, settings)
-    assert isinstance(index, faiss.IndexRefineFlat) and index.k_factor == settings.pq_refine
-    _, ids = index.search(queries, 10)
+    assert isinstance(index, dense_index.Reranked) and index.factor == settings.pq_refine
+    scores, ids = index.search(queries, 10)
     assert recall_at_k(ids, exact_top(vectors, queries)) >= 0.95
+    assert np.allclose(scores, np.einsum("qd,qkd->qk", queries, vectors[ids]), atol=1e-5)  # exact, best first
+    assert (np.diff(scores, axis=1) <= 0).all()
+
+
+def test_a_saved_pq_index_keeps_only_codes_and_maps_the_vectors_it_re_ranks_by(tmp_path):
+    vectors = clustered_vectors(dense_index.PQ_MIN_TRAINING + 100, centres=200, seed=12)
+    vectors, queries = vectors[:-100], vectors[-100:]
+    settings = Settings(dense_index="ivf", vector_dtype="pq")
+    built = dense_index.build(vectors, settings)
+    path, vectors_path = tmp_path / "pq.faiss", tmp_path / "vectors.npy"
+    dense_index.save(built, path)
+    np.save(vectors_path, vectors)
+    assert path.stat().st_size < vectors.nbytes / 4  # codes, not a second copy of the vectors
+    mapped = np.load(vectors_path, mmap_mode="r")
+    loaded = dense_index.load(path, settings, mapped)
+    assert np.array_equal(loaded.search(queries, 10)[1], built.search(queries, 10)[1])
+    with pytest.raises(InputError, match="re-ranked by the exact vectors"):
+        dense_index.load(path, settings)
 
 
 def _mapped(path: Path) -> bool:

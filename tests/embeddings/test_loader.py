@@ -8,7 +8,7 @@ def test_doc_id_is_path_relative_to_the_indexed_folder(tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.txt").write_text("Title A\n\nBody.", encoding="utf-8")
     (tmp_path / "sub" / "b.md").write_text("# Title B\nBody.", encoding="utf-8")
-    (tmp_path / "ignored.pdf").write_bytes(b"%PDF")
+    (tmp_path / "ignored.docx").write_bytes(b"PK\x03\x04")
     result = load_paths([tmp_path], max_bytes=10_000)
     assert [d.doc_id for d in result.documents] == ["a.txt", "sub/b.md"]
 
@@ -21,7 +21,7 @@ def test_text_is_kept_exactly_as_read(tmp_path):
     assert document.title == "Headline"
 
 
-def test_title_is_the_first_non_empty_line():
+def test_without_a_headline_the_title_is_the_first_non_empty_line():
     assert title_of("\n\n   \n  First line  \nsecond") == "First line"
 
 

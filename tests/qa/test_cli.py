@@ -27,7 +27,8 @@ def test_ask_json_answers_the_budapest_question_with_a_cited_exact_span(seed_ind
     assert citation["text"][citation["answer_start"]:citation["answer_end"]] == answer["text"]
     assert set(output) == {"question", "answer", "answers", "citations", "timings_ms"}
     assert set(output["timings_ms"]) >= {"retrieve", "read", "total"}
-    assert set(citation) == {"n", "doc_id", "title", "start", "end", "text", "answer_start", "answer_end", "score"}
+    assert set(citation) == {"n", "doc_id", "title", "start", "end", "text", "answer_start", "answer_end", "score",
+                             "published", "source", "author", "url", "page"}
 
 
 def test_help_lists_every_command():

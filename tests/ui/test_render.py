@@ -2,9 +2,10 @@
 
 import html
 import re
+from dataclasses import replace
 
 from qa.records import Answer, Citation, Document, Response
-from ui.render import answer_markdown, article_html, copy_text, escape_markdown, sources_html
+from ui.render import answer_markdown, article_html, copy_text, escape_markdown, provenance, sources_html
 from ui.session import ShownTurn
 
 TEXT = ("Council news\n"
@@ -88,3 +89,17 @@ def test_copy_answer_carries_the_answer_its_sentence_and_its_source():
                                                   "council.”\n— Council <b>news</b> (council.txt)")
     assert 'data-copy="Ann *Star* Lee\n“The clerk' in sources_html(shown("Ann *Star* Lee"))
     assert copy_text(shown(None)) == ""
+
+
+def test_source_cards_and_the_article_say_where_and_when_it_was_published_when_known():
+    assert provenance("World <News>", "2007-12-10", 3) == "World <News> · 10 Dec 2007 · p. 3"
+    assert provenance(None, None) == ""
+    turn = shown("Ann *Star* Lee")
+    dated = replace(turn, response=replace(turn.response, citations=tuple(
+        replace(c, source="World <News>", published="2007-12-10") for c in turn.response.citations)))
+    cards = visible_text(sources_html(dated))
+    assert cards.count("World <News> · 10 Dec 2007 · council.txt") == 2  # escaped in the page, shown as typed
+    assert "<News>" not in sources_html(dated)
+    article = article_html(replace(DOC, source="World <News>", published="2007-12-10"), dated.response.citations[0])
+    assert "World <News> · 10 Dec 2007 · council.txt · source [1]" in visible_text(article)
+    assert "10 Dec 2007" not in visible_text(sources_html(turn))  # nothing made up when nothing is known

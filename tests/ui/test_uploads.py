@@ -23,7 +23,8 @@ def test_good_files_are_saved_whole_and_bad_ones_refused_one_line_each(tmp_path)
     folder.mkdir()
     files = [write(incoming, "good.txt", "Rain fell in Oslo on Monday.\n"),
              write(incoming, "notes.md", "# Notes\nThe mayor spoke.\n"),
-             write(incoming, "report.pdf", "%PDF-1.4"),
+             write(incoming, "report.docx", "PK\x03\x04"),
+             write(incoming, "broken.pdf", "%PDF-1.4"),
              write(incoming, "blob.txt", b"\x00\x01\x02"),
              write(incoming, "latin1.txt", "caf\xe9".encode("latin-1")),
              write(incoming, "empty.txt", "  \n"),
@@ -31,12 +32,13 @@ def test_good_files_are_saved_whole_and_bad_ones_refused_one_line_each(tmp_path)
     result = save_uploads(files, folder, existing=set(), max_bytes=100)
     assert result.saved == ["good.txt", "notes.md"]
     assert (folder / "good.txt").read_text(encoding="utf-8") == "Rain fell in Oslo on Monday.\n"
-    assert len(result.refused) == 5 and all("\n" not in reason for reason in result.refused)
-    assert result.refused[0] == "report.pdf: only .txt and .md articles can be added"
-    assert "blob.txt: looks like a binary file" in result.refused[1]
-    assert "latin1.txt: is not UTF-8" in result.refused[2]
-    assert "empty.txt: is empty" in result.refused[3]
-    assert "big.txt: is 101 bytes, over the 100-byte limit" in result.refused[4]
+    assert len(result.refused) == 6 and all("\n" not in reason for reason in result.refused)
+    assert result.refused[0] == "report.docx: only .txt, .md, .html, .htm, .pdf articles can be added"
+    assert result.refused[1].startswith("broken.pdf: the PDF cannot be read")
+    assert "blob.txt: looks like a binary file" in result.refused[2]
+    assert "latin1.txt: is not UTF-8" in result.refused[3]
+    assert "empty.txt: is empty" in result.refused[4]
+    assert "big.txt: is 101 bytes, over the 100-byte limit" in result.refused[5]
     assert sorted(p.name for p in folder.iterdir()) == ["good.txt", "notes.md"]  # no temporary file left
 
 
