@@ -41,9 +41,19 @@ def _settings(args):
 
 
 def cmd_index(args) -> int:
+    from embeddings.fetch import fetch_page, is_url
     from embeddings.indexer import index_paths
 
-    report = index_paths([Path(p) for p in (args.paths or DEFAULT_SOURCES)], Path(args.index), _settings(args))
+    settings = _settings(args)
+    sources = [Path(p) for p in (args.paths or DEFAULT_SOURCES) if not is_url(p)]
+    urls = [p for p in args.paths or () if is_url(p)]
+    if urls:
+        folders = [p for p in sources if p.is_dir()]
+        if not folders:
+            raise QAError("name the folder to save fetched pages into, e.g. `qa index articles/ URL`")
+        for url in urls:  # saved first, so a rebuild needs no network
+            print(f"fetched {url} -> {fetch_page(url, folders[0], settings)}", file=sys.stderr)
+    report = index_paths(sources, Path(args.index), settings)
     for reason in report.skipped:
         print(f"skipped: {one_line(reason)}", file=sys.stderr)
     print(report.summary())
@@ -162,7 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("index", "build or update the index from .txt/.md/.html/.htm/.pdf articles (unchanged files are not "
                      "re-embedded)",
             cmd_index)
-    p.add_argument("paths", nargs="*", metavar="PATH", help="files or folders to index (default: seeds/)")
+    p.add_argument("paths", nargs="*", metavar="PATH",
+                   help="files, folders or http(s) links to index (default: seeds/); a fetched page is saved into "
+                        "the first folder")
 
     for name, help_text, func in (("ask", "answer one question", cmd_ask),
                                   ("chat", "a conversation in the terminal (follow-up questions work)", cmd_chat),

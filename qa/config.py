@@ -44,6 +44,7 @@ class Settings:
     encoder_threads: int = 1
     # Files.
     max_file_bytes: int = 5_000_000
+    allow_private_urls: bool = False  # fetch links to private and loopback addresses too (intranets, tests)
     # Dense index (embeddings/dense_index.py). These six change what is built, so the manifest records them.
     dense_index: str = "auto"  # auto (flat up to dense_auto_threshold chunks, then ivf), flat, hnsw or ivf
     vector_dtype: str = "float32"  # float32, float16 (half the memory) or pq (pq_m bytes a vector)

@@ -1,0 +1,99 @@
+"""Fetch a web page to index: http or https only, public addresses only, bounded in time and size.
+
+The page is saved as a ``.html`` file into an article folder, so the index can be rebuilt offline and the page is
+read as any saved page is (``embeddings.html_article``). A URL whose host resolves to a private, loopback,
+link-local or reserved address is refused, and so is a redirect to one, unless ``allow_private_urls`` is set
+(intranets, tests): a link must not make the tool read the machine's or the network's own services. The check
+resolves the name before connecting, so a name that re-resolves between the check and the connection (DNS
+rebinding) is not covered; that needs a resolving proxy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from qa.config import Settings
+from qa.errors import DocumentError
+
+TIMEOUT_S = 15.0
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_SLUG = re.compile(r"[^A-Za-z0-9]+")
+
+
+def is_url(text: str) -> bool:
+    return "://" in text
+
+
+def check_url(url: str, allow_private: bool) -> None:
+    """Raise DocumentError (one line) for a URL the tool must not fetch."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise DocumentError(f"{url}: only http and https links can be fetched")
+    if not parts.hostname:
+        raise DocumentError(f"{url}: the link names no host")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or None)}
+    except (socket.gaierror, UnicodeError) as error:
+        raise DocumentError(f"{url}: the host cannot be found ({error.__class__.__name__})") from None
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not allow_private and not ip.is_global:
+            raise DocumentError(f"{url}: {parts.hostname} is a private or loopback address ({ip}); set "
+                                f"QA_ALLOW_PRIVATE_URLS=1 to fetch from this network")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def __init__(self, allow_private: bool):
+        self.allow_private = allow_private
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        check_url(newurl, self.allow_private)  # a public page must not redirect into the local network
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path:
+    """Fetch ``url`` and save it into ``folder`` as a ``.html`` file; its path. Raises DocumentError."""
+    settings = Settings() if settings is None else settings
+    check_url(url, settings.allow_private_urls)
+    opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_private_urls))
+    request = urllib.request.Request(url, headers={"User-Agent": "news-qa/0.1 (+article fetch)",
+                                                   "Accept": "text/html,application/xhtml+xml"})
+    limit = settings.max_file_bytes
+    try:
+        with opener.open(request, timeout=TIMEOUT_S) as response:
+            kind = response.headers.get_content_type()
+            if kind not in HTML_TYPES:
+                raise DocumentError(f"{url}: is {kind}, not a web page")
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise DocumentError(f"{url}: is {int(declared):,} bytes, over the {limit:,}-byte limit")
+            data = response.read(limit + 1)
+    except DocumentError:
+        raise
+    except urllib.error.HTTPError as error:
+        raise DocumentError(f"{url}: the server answered {error.code} {error.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise DocumentError(f"{url}: cannot be fetched ({' '.join(str(reason).split())[:120]})") from None
+    if len(data) > limit:
+        raise DocumentError(f"{url}: is over the {limit:,}-byte limit for one article")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / page_name(url)
+    temporary = path.with_name(f".{path.name}.part")
+    temporary.write_bytes(data)
+    temporary.replace(path)  # never half a page under the real name
+    return path
+
+
+def page_name(url: str) -> str:
+    """A stable file name for a URL: its host and path as words, and a short hash that tells similar ones apart."""
+    parts = urllib.parse.urlsplit(url)
+    words = _SLUG.sub("-", f"{parts.hostname or ''}{parts.path}").strip("-")[:80] or "page"
+    return f"{words}-{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}.html"

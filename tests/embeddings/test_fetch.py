@@ -1,0 +1,106 @@
+"""Fetching a page to index: served from a loopback HTTP server, never the internet."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from embeddings.fetch import check_url, fetch_page, page_name
+from qa.config import Settings
+from qa.errors import DocumentError
+from tests.conftest import ROOT
+
+ARTICLE = ("<html><head><title>Talks resume in Budapest</title><meta property='og:site_name' content='Desk'>"
+           "</head><body><nav>Home | World</nav><article><h1>Talks resume in Budapest</h1>"
+           "<p>The Russian delegation was led by Deputy Foreign Minister Sergei Kislyak, officials said on Friday."
+           "</p><p>The US side was led by John C. Rood, who spoke to reporters after the meeting ended.</p>"
+           "</article></body></html>").encode()
+ALLOWED = Settings(allow_private_urls=True, max_file_bytes=10_000)
+
+
+class Pages(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/article":
+            self._send(200, "text/html; charset=utf-8", ARTICLE)
+        elif self.path == "/big":
+            self._send(200, "text/html", b"<p>" + b"x" * 20_000 + b"</p>")
+        elif self.path == "/image":
+            self._send(200, "image/png", b"\x89PNG\r\n\x1a\n")
+        elif self.path == "/to-file":
+            self.send_response(302)
+            self.send_header("Location", "file:///etc/passwd")
+            self.end_headers()
+        elif self.path == "/moved":
+            self.send_response(301)
+            self.send_header("Location", "/article")
+            self.end_headers()
+        else:
+            self._send(404, "text/plain", b"no")
+
+    def _send(self, code, kind, body):
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_loopback_page_is_refused_unless_private_urls_are_allowed(site, tmp_path):
+    with pytest.raises(DocumentError, match="private or loopback address.*QA_ALLOW_PRIVATE_URLS=1"):
+        fetch_page(f"{site}/article", tmp_path)
+    saved = fetch_page(f"{site}/article", tmp_path, ALLOWED)
+    assert saved.parent == tmp_path and saved.suffix == ".html" and saved.read_bytes() == ARTICLE
+    assert saved.name == page_name(f"{site}/article") and not list(tmp_path.glob(".*.part"))
+    assert fetch_page(f"{site}/moved", tmp_path, ALLOWED).read_bytes() == ARTICLE  # a redirect inside is followed
+
+
+@pytest.mark.parametrize("url, message", [
+    ("file:///etc/passwd", "only http and https"),
+    ("ftp://example.org/a", "only http and https"),
+    ("http://10.0.0.1/x", "private or loopback"),
+    ("http://169.254.169.254/latest/meta-data", "private or loopback"),
+    ("http://[::1]/", "private or loopback"),
+    ("http:///nohost", "names no host"),
+])
+def test_links_that_must_not_be_fetched_are_refused_in_one_line(url, message):
+    with pytest.raises(DocumentError, match=message) as error:
+        check_url(url, allow_private=False)
+    assert "\n" not in str(error.value)
+
+
+def test_a_redirect_out_of_http_a_non_page_a_huge_page_and_a_404_are_refused(site, tmp_path):
+    for path, message in (("/to-file", "Redirection to url 'file:///etc/passwd' is not allowed"), ("/image", "is image/png, not a web page"),
+                          ("/big", "over the 10,000-byte limit"), ("/gone", "answered 404")):
+        with pytest.raises(DocumentError, match=message) as error:
+            fetch_page(f"{site}{path}", tmp_path, ALLOWED)
+        assert "\n" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []  # nothing half-saved
+
+
+def test_qa_index_fetches_a_link_saves_it_and_indexes_it(site, tmp_path):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    run = [sys.executable, "-m", "qa.cli", "index", str(folder), f"{site}/article", "--index", str(tmp_path / "i")]
+    env = {"QA_ALLOW_PRIVATE_URLS": "1", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "indexed 1 articles" in result.stdout and len(list(folder.glob("*.html"))) == 1
+    refused = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300,
+                             env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
+    assert refused.returncode == 2 and "private or loopback" in refused.stderr
+    assert refused.stderr.count("\n") == 1
