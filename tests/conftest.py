@@ -15,6 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 KISLYAK = r"(?:Deputy Foreign Minister )?Sergei Kislyak"
 
 
+def assert_offsets_exact(documents: dict, response) -> None:
+    """The offsets contract for one response: every answer and every citation is its article's slice, and an
+    answer's offsets inside its citation mark the answer's words."""
+    for answer in response.answers:
+        assert documents[answer.doc_id].text[answer.start:answer.end] == answer.text
+    for citation in response.citations:
+        assert documents[citation.doc_id].text[citation.start:citation.end] == citation.text
+    for answer, n in zip(response.answers, response.answer_citations):
+        citation = response.citations[n - 1]
+        assert citation.doc_id == answer.doc_id
+        assert citation.text[answer.start - citation.start:answer.end - citation.start] == answer.text
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from embeddings.embedder import Embedder

@@ -10,7 +10,7 @@ from embeddings.indexer import index_paths
 from eval.runner import run_eval
 from qa.assistant import Assistant
 from qa.config import Settings
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, assert_offsets_exact
 
 GOLD = ROOT / "eval" / "gold_qa.json"
 PAGE = """<!DOCTYPE html>
@@ -62,8 +62,5 @@ def test_the_seeds_as_web_pages_give_the_same_answers_on_the_gold_set(tmp_path, 
                                                                         on_text.metrics["em"])
     for question in [q["question"] for q in gold["questions"][:10]]:
         response = assistant.answer(question)
-        for answer in response.answers:
-            assert assistant.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
-        for citation in response.citations:
-            assert assistant.documents[citation.doc_id].text[citation.start:citation.end] == citation.text
-            assert citation.source == "World News Desk"
+        assert_offsets_exact(assistant.documents, response)
+        assert all(citation.source == "World News Desk" for citation in response.citations)

@@ -13,6 +13,7 @@ from qa.config import Settings
 from qa.errors import InputError
 from qa.reader_model import META, SHIPPED, WEIGHTS, load_reader_model
 from qa.trained_reader import TrainedReader
+from tests.conftest import assert_offsets_exact
 
 ROOT = SHIPPED.parents[2]
 
@@ -36,15 +37,7 @@ def test_it_answers_the_readme_question_with_the_exact_span(assistant):
 def test_answers_and_citations_are_exact_article_slices(assistant):
     for question in ("When will the talks in Budapest take place?", "What did Gorbachev accuse the US of?",
                      "Where does Washington want to station the missile defense system?"):
-        response = assistant.answer(question)
-        for answer in response.answers:
-            assert assistant.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
-        for citation in response.citations:
-            assert assistant.documents[citation.doc_id].text[citation.start:citation.end] == citation.text
-        for answer, n in zip(response.answers, response.answer_citations):
-            citation = response.citations[n - 1]
-            assert citation.doc_id == answer.doc_id
-            assert citation.text[answer.start - citation.start:answer.end - citation.start] == answer.text
+        assert_offsets_exact(assistant.documents, assistant.answer(question))
 
 
 def test_answers_are_distinct_spans(assistant):
@@ -135,9 +128,7 @@ def test_training_a_few_steps_makes_a_loadable_reader(tmp_path, seed_index, embe
     assert not (out / "checkpoint").exists()
     reader = Assistant.load(seed_index, Settings(reader=f"trained:{out}", abstain_threshold=0.0),
                             embedder=embedder)
-    response = reader.answer("who led the Russian delegation in Budapest?")
-    for answer in response.answers:
-        assert reader.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
+    assert_offsets_exact(reader.documents, reader.answer("who led the Russian delegation in Budapest?"))
 
 
 def test_a_killed_training_run_resumes_from_its_checkpoint(tmp_path):

@@ -5,6 +5,7 @@ import pytest
 
 from qa.assistant import Assistant
 from qa.config import Settings
+from tests.conftest import assert_offsets_exact
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +35,7 @@ def reader_assistant(seed_index, embedder, tiny_model):
 def test_transformer_answers_are_exact_article_spans(reader_assistant):
     response = reader_assistant.answer("who led the Russian delegation in Budapest?")
     assert response.answers
-    for answer in response.answers:
-        assert reader_assistant.documents[answer.doc_id].text[answer.start:answer.end] == answer.text
-    for answer, n in zip(response.answers, response.answer_citations):
-        citation = response.citations[n - 1]
-        assert citation.doc_id == answer.doc_id
-        assert citation.text[answer.start - citation.start:answer.end - citation.start] == answer.text
+    assert_offsets_exact(reader_assistant.documents, response)
 
 
 def test_transformer_reader_keeps_top_k_distinct_answers(reader_assistant):
