@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from embeddings.text_metadata import metadata_line
 from qa.errors import DocumentError
 
 # A page declares its encoding in its first bytes (HTML5 asks for the first 1024; old pages are looser).
@@ -79,14 +80,9 @@ def extract_page(data: bytes, name: str) -> PageArticle:
     text = (result.text or "").strip() if result is not None else ""
     if len(text.split()) < MIN_ARTICLE_WORDS:
         raise DocumentError(f"{name}: no article text was found in the page")
-    return PageArticle(text=text, title=_field(result.title), published=_date(result.date),
-                       author=_field(result.author), source=_field(result.sitename), url=_field(result.url))
-
-
-def _field(value: str | None) -> str | None:
-    """One line of metadata, or None: page metadata can hold newlines or be blank."""
-    value = " ".join((value or "").split())
-    return value[:200] or None
+    return PageArticle(text=text, title=metadata_line(result.title), published=_date(result.date),
+                       author=metadata_line(result.author), source=metadata_line(result.sitename),
+                       url=metadata_line(result.url))
 
 
 def _date(value: str | None) -> str | None:

@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass
 
+from embeddings.text_metadata import metadata_line
 from qa.errors import DocumentError
 
 PAGE_SEPARATOR = "\n\n"  # a paragraph break: the sentence splitter never runs a sentence across two pages
@@ -70,5 +71,4 @@ def _field(metadata, key: str) -> str | None:
         value = getattr(metadata, key, None) if metadata is not None else None
     except Exception:  # noqa: BLE001 - a damaged info dictionary loses its metadata, not the article
         return None
-    value = " ".join(str(value or "").split())
-    return value[:200] or None
+    return metadata_line(value)

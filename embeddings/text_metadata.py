@@ -35,6 +35,13 @@ _FURNITURE_START = re.compile(r"^(?:[-–—|•·©]\s|by\s|posted\b|updated\b|
 _NOT_HEADLINE_END = (".", "…", "!", ":", ",", ";")
 
 
+def metadata_line(value) -> str | None:
+    """A metadata field as one line of at most 200 characters, or None: page and PDF metadata can hold newlines,
+    runs of spaces or nothing at all."""
+    value = " ".join(str(value or "").split())
+    return value[:200] or None
+
+
 def top_lines(text: str) -> list[str]:
     """The first ``TOP_LINES`` non-empty lines, stripped."""
     lines = []
