@@ -25,13 +25,8 @@ class DateWindow:
         if not since and not until:
             return None
         for name, value in (("since", since), ("until", until)):
-            if value:
-                try:
-                    datetime.date.fromisoformat(value)
-                except (TypeError, ValueError):
-                    raise InputError(f"--{name} must be a date like 2013-01-31. Currently, it is {value!r}") from None
-                if len(value) != 10:
-                    raise InputError(f"--{name} must be a date like 2013-01-31. Currently, it is {value!r}")
+            if value and not _is_date(value):
+                raise InputError(f"--{name} must be a date like 2013-01-31. Currently, it is {value!r}")
         if since and until and since > until:
             raise InputError(f"--since {since} is after --until {until}: no article can be in that window")
         return cls(since or None, until or None)
@@ -41,3 +36,12 @@ class DateWindow:
         if not published:
             return False
         return (self.since is None or published >= self.since) and (self.until is None or published <= self.until)
+
+
+def _is_date(value: str) -> bool:
+    """YYYY-MM-DD and a real day (fromisoformat alone also takes "20130131" and "2013-W05-4")."""
+    try:
+        datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return False
+    return len(value) == 10
