@@ -177,29 +177,6 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
     return rows
 
 
-def extrapolate(rows: list[dict], variant: str, target: int) -> dict | None:
-    """``variant`` at ``target`` chunks, from its two largest measured sizes: each figure follows the power law
-    through those two points (search and build grow about as ``n ** 0.5`` and ``n ** 1.5`` with ``sqrt(n)`` IVF
-    lists; memory linearly). ``None`` when fewer than two sizes were measured or the target was."""
-    measured = sorted((r for r in rows if r["variant"] == variant), key=lambda r: r["n"])
-    if len(measured) < 2 or measured[-1]["n"] >= target:
-        return None
-    low, high = measured[-2], measured[-1]
-
-    def law(a: float, b: float) -> float:
-        if a <= 0 or b <= 0:
-            return b
-        return b * (target / high["n"]) ** (np.log(b / a) / np.log(high["n"] / low["n"]))
-
-    return {"n": target, "variant": variant, "from": [low["n"], high["n"]],
-            "p50_ms": round(law(low["latency_ms"]["p50"], high["latency_ms"]["p50"]), 2),
-            "p95_ms": round(law(low["latency_ms"]["p95"], high["latency_ms"]["p95"]), 2),
-            "build_s": round(law(low["build_s"], high["build_s"]), 1),
-            "rss_mapped_mb": round(high["rss_mapped_mb"] * target / high["n"], 1),
-            "file_mb": round(high["file_mb"] * target / high["n"], 1),
-            "recall_at_10": high["recall_at_10"]}  # nprobe and the re-ranking depth stay as at the largest size
-
-
 def format_rows(rows: list[dict], header: bool = True) -> str:
     headers = ["chunks", "index", "auto", "build s", "file MB", "RSS mapped MB", "RSS read MB", "p50 ms",
                "p95 ms", "recall@10"]
@@ -220,8 +197,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--pq-max", default="100k", help="largest size IVF-PQ is built for")
     parser.add_argument("--memory-max", default="3M",
                         help="larger sizes are generated into a memory-mapped file and only IVF-PQ is built")
-    parser.add_argument("--extrapolate", default="10M",
-                        help="a size too large to build here: IVF-PQ's figures there, from its two largest sizes")
     parser.add_argument("--json")
     parser.add_argument("--probe", help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", help=argparse.SUPPRESS)
@@ -243,15 +218,9 @@ def main(argv: list[str] | None = None) -> dict:
         for n in sizes:
             rows.extend(run_size(n, variants, Path(work), args.queries, args.latency_queries,
                                  parse_size(args.hnsw_max), parse_size(args.pq_max), parse_size(args.memory_max)))
-    projected = extrapolate(rows, "ivf-pq", parse_size(args.extrapolate)) if args.extrapolate else None
     result = {"machine": machine(), "rows": rows, "seconds": round(time.perf_counter() - started, 1),
-              "queries": args.queries, "extrapolated": projected}
+              "queries": args.queries}
     print(format_rows(rows))
-    if projected:
-        print(f"\nivf-pq at {projected['n']:,} chunks, extrapolated from {projected['from'][0]:,} and "
-              f"{projected['from'][1]:,}: search p50 {projected['p50_ms']} ms, p95 {projected['p95_ms']} ms, build "
-              f"{projected['build_s']} s, file {projected['file_mb']:,} MB, RSS mapped {projected['rss_mapped_mb']:,} "
-              f"MB, recall@10 as measured at the largest size ({projected['recall_at_10']:.3f})")
     emit(result, args.json)
     return result
 

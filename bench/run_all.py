@@ -113,13 +113,6 @@ def summary_rows(results: dict) -> list[tuple[str, object, str, bool | None]]:
                      (f"dense recall@10, {label}", round(recall, 3), ">= 0.95", recall >= 0.95),
                      (f"dense RSS mapped (MiB), {label}", round(rss), "<= 3072", rss <= 3072),
                      (f"dense build (s), {label}", row["build_s"], "reported", None)]
-        projected = scale.get("extrapolated")
-        if projected:
-            label = f"{projected['n']:,} chunks, ivf-pq, extrapolated"
-            rows += [(f"dense search p50 (ms), {label}", projected["p50_ms"], "<= 10", projected["p50_ms"] <= 10),
-                     (f"dense RSS mapped (MiB), {label}", round(projected["rss_mapped_mb"]), "<= 3072",
-                      projected["rss_mapped_mb"] <= 3072),
-                     (f"dense build (s), {label}", projected["build_s"], "reported", None)]
     peer = results.get("peer")
     if peer:
         for row in peer["rows"]:
