@@ -141,10 +141,10 @@ def _titled_from_body(document: Document, blocks: list[tuple[int, int]], repeate
 
 def _add_parse(pieces: list[_Piece]) -> list[str]:
     """Give every piece's analysis spaCy's parse; the documents that lacked it."""
-    missing = [p for p in pieces if not p.analysis.parsed]
-    for piece, analysis in zip(missing, add_parse([(p.analysis, p.document.text) for p in missing])):
-        piece.analysis = analysis
-    return [p.document.doc_id for p in missing]
+    missing = [p.document.doc_id for p in pieces if not p.analysis.parsed]
+    for piece, analysis in zip(pieces, add_parse([(p.analysis, p.document.text) for p in pieces])):
+        piece.analysis = analysis  # add_parse passes an analysis that has the parse through as it is
+    return missing
 
 
 def _pieces_of(data: IndexData) -> dict[str, _Piece]:

@@ -60,16 +60,12 @@ def make_reader(corpus: Corpus, settings: Settings):
 def _with_parse(data: IndexData, index_dir: Path | None) -> IndexData:
     """The index with spaCy's parse of every article, which only the feature reader reads: an index built for
     another reader lacks it, and gets it here, in memory, once per start (``qa index`` stores it)."""
-    missing = [i for i, a in enumerate(data.analyses) if not a.parsed]
+    missing = sum(not a.parsed for a in data.analyses)
     if not missing:
         return data
     _LOG.warning("the index at %s holds no parse for the feature reader; parsing %d articles now (run `qa index` "
-                 "with QA_READER=features to store it)", index_dir or "(memory)", len(missing))
-    parsed = add_parse([(data.analyses[i], data.documents[i].text) for i in missing])
-    analyses = list(data.analyses)
-    for i, analysis in zip(missing, parsed):
-        analyses[i] = analysis
-    return replace(data, analyses=analyses)
+                 "with QA_READER=features to store it)", index_dir or "(memory)", missing)
+    return replace(data, analyses=add_parse([(a, d.text) for a, d in zip(data.analyses, data.documents)]))
 
 
 class Assistant:
