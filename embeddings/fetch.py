@@ -10,8 +10,10 @@ rebinding) is not covered; that needs a resolving proxy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import ipaddress
+import os
 import re
 import socket
 import urllib.error
@@ -84,11 +86,16 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
         raise DocumentError(f"{url}: cannot be fetched ({' '.join(str(reason).split())[:120]})") from None
     if len(data) > limit:
         raise DocumentError(f"{url}: is over the {limit:,}-byte limit for one article")
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / page_name(url)
-    temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(data)
-    temporary.replace(path)  # never half a page under the real name
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")  # hidden: the loader skips it
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        temporary.replace(path)  # never half a page under the real name; a page fetched again replaces its copy
+    except OSError as error:
+        with contextlib.suppress(OSError):  # the folder may not even be one
+            temporary.unlink()
+        raise DocumentError(f"{url}: could not be saved into {folder} ({error.strerror or error})") from None
     return path
 
 

@@ -90,6 +90,10 @@ def test_a_redirect_out_of_http_a_non_page_a_huge_page_and_a_404_are_refused(sit
             fetch_page(f"{site}{path}", tmp_path, ALLOWED)
         assert "\n" not in str(error.value)
     assert list(tmp_path.iterdir()) == []  # nothing half-saved
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(DocumentError, match="could not be saved into") as error:
+        fetch_page(f"{site}/article", tmp_path / "file", ALLOWED)
+    assert "\n" not in str(error.value)
 
 
 def test_qa_index_fetches_a_link_saves_it_and_indexes_it(site, tmp_path):
