@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.analysis import add_parse, load_nlp, parse_many
+from embeddings.analysis import add_parse, load_nlp, parse_many, sentences_within
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
@@ -23,7 +23,7 @@ from qa.corpus import Corpus
 from qa.dates import DateWindow
 from qa.errors import IndexFolderError, InputError
 from qa.question import analyse_question, unparsed_question
-from qa.records import Document, Response
+from qa.records import Answer, Document, Response
 from qa.retriever import Retriever
 from qa.validate import clean_question
 
@@ -94,6 +94,18 @@ class Assistant:
         settings = load_settings() if settings is None else settings
         data = read_index(Path(index_dir), settings)
         return cls(data, settings, embedder, Path(index_dir))
+
+    def sentence_of(self, answer: Answer | None) -> tuple[int, int] | None:
+        """The article offsets ``[start, end)`` of the sentence holding ``answer`` (of all of them, when the span
+        runs over a sentence boundary); ``None`` for no answer or an article this index does not hold."""
+        if answer is None or answer.doc_id not in self.corpus.doc_index:
+            return None
+        sentences = self.data.analyses[self.corpus.doc_index[answer.doc_id]].sentences
+        first, last = sentences_within(sentences, answer.start, answer.end)
+        if first == last:
+            return None
+        # A span that reaches past its sentences (white space the rule left out) still shows whole.
+        return min(sentences[first][0], answer.start), max(sentences[last - 1][1], answer.end)
 
     def answer(self, question: str, k: int | None = None, window: DateWindow | None = None) -> Response:
         return self.answer_batch([question], k, window=window)[0]

@@ -60,29 +60,70 @@ def cmd_index(args) -> int:
     return 0
 
 
+LOADING = "loading the model…"
+CHAT_SOURCES = 1  # `qa chat` shows the answer's own passage; --sources N for more
+
+
 def _load(args):
+    """The assistant with its models loaded. While they load, a terminal's stderr shows "loading the model…",
+    erased once they are in; pipes and logs get nothing (the line is for a person waiting, not for a script)."""
     from qa.assistant import Assistant
 
-    return Assistant.load(args.index, _settings(args))
+    terminal = sys.stderr.isatty()
+    if terminal:
+        print(LOADING, end="", file=sys.stderr, flush=True)
+    try:
+        assistant = Assistant.load(args.index, _settings(args))
+        # The models load on the first question: one untimed question now, so "answered in" times the answer.
+        assistant.answer("warm up")
+    finally:
+        if terminal:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)  # back to the line's start, clear it
+    return assistant
 
 
-def format_response(response, show_citations: bool = True) -> str:
-    """A plain-text answer: the span, its source, and the numbered passages with the answer in [brackets]."""
-    lines = []
+def _marked(text: str, start: int | None, end: int | None) -> str:
+    """``text`` on one line with ``text[start:end]`` in [brackets] (unmarked when ``start`` is None)."""
+    if start is not None:
+        text = f"{text[:start]}[{text[start:end]}]{text[end:]}"
+    return " ".join(text.split())
+
+
+def _source_line(citation) -> str:
+    title = citation.title if len(citation.title) <= 70 else citation.title[:69].rstrip() + "…"
+    return f"[{citation.n}] {citation.doc_id} — {title}  (score {citation.score:.2f})"
+
+
+def _answer_line(response) -> str:
     if response.answer is None:
-        lines.append("Not found in the articles. The closest passages:")
-    else:
+        return "Not found in the articles. The closest passages:"
+    return f"{response.answer.text}  [{response.answer_citations[0]}]  (confidence {response.answer.score:.2f})"
+
+
+def answered_in(response) -> str:
+    return f"answered in {response.timings_ms['total']:.0f} ms"
+
+
+def format_response(response) -> str:
+    """``qa ask``'s answer: the span, the other answers, and the numbered passages with the answer in [brackets]."""
+    lines = [_answer_line(response)]
+    for other, n in zip(response.answers[1:], response.answer_citations[1:]):
+        lines.append(f"  also: {other.text}  [{n}]  ({other.score:.2f})")
+    for c in response.citations:
+        lines.append(f"\n{_source_line(c)}\n    " + _marked(c.text, c.answer_start, c.answer_end))
+    return "\n".join(lines)
+
+
+def format_turn(response, assistant, sources: int = CHAT_SOURCES) -> str:
+    """``qa chat``'s answer, short: the span, the article's sentence that holds it (answer in [brackets]), and
+    one line for each of the first ``sources`` passages (citation 1 is the answer's own)."""
+    lines = [_answer_line(response)]
+    sentence = assistant.sentence_of(response.answer)
+    if sentence is not None:
         a = response.answer
-        lines.append(f"{a.text}  [{response.answer_citations[0]}]  (confidence {a.score:.2f})")
-        for other, n in zip(response.answers[1:], response.answer_citations[1:]):
-            lines.append(f"  also: {other.text}  [{n}]  ({other.score:.2f})")
-    if show_citations:
-        for c in response.citations:
-            text = c.text
-            if c.answer_start is not None:
-                text = f"{text[:c.answer_start]}[{text[c.answer_start:c.answer_end]}]{text[c.answer_end:]}"
-            title = c.title if len(c.title) <= 70 else c.title[:69].rstrip() + "…"
-            lines.append(f"\n[{c.n}] {c.doc_id} — {title}  (score {c.score:.2f})\n    " + " ".join(text.split()))
+        text = assistant.documents[a.doc_id].text[sentence[0]:sentence[1]]
+        lines.append("    " + _marked(text, a.start - sentence[0], a.end - sentence[0]))
+    lines += [_source_line(c) for c in response.citations[:sources]]
     return "\n".join(lines)
 
 
@@ -95,14 +136,16 @@ def cmd_ask(args) -> int:
         print(json.dumps(response.to_json(), ensure_ascii=False))
     else:
         print(format_response(response))
-        print(f"\n({response.timings_ms['total']:.0f} ms)")
+        print(f"\n{answered_in(response)}")
     return 0
 
 
 def cmd_chat(args) -> int:
     from qa.conversation import Conversation
 
-    conversation = Conversation(_load(args))
+    assistant = _load(args)
+    conversation = Conversation(assistant)
+    sources = 0 if args.no_citations else args.sources
     print("Ask about the articles; an empty line or Ctrl-D ends the chat.", file=sys.stderr)
     while True:
         try:
@@ -113,13 +156,15 @@ def cmd_chat(args) -> int:
         if not question.strip():
             return 0
         try:
-            response = conversation.ask(question)
+            # k: enough citations for the sources asked for (None: the settings' number).
+            response = conversation.ask(question, k=sources if sources > 0 else None)
         except QAError as error:
             print(f"qa: {one_line(error)}", file=sys.stderr)
             continue
         if response.resolved_question != response.question:
             print(f"(understood as: {response.resolved_question})")
-        print(format_response(response, show_citations=args.citations))
+        print(format_turn(response, assistant, sources))
+        print(answered_in(response))
 
 
 def cmd_eval(args) -> int:
@@ -150,8 +195,16 @@ def cmd_serve(args) -> int:
     from ui.server import serve
 
     return serve(index_dir=Path(args.index), host=args.host, port=args.port, settings=_settings(args),
-                 sources=[Path(p) for p in (args.sources or DEFAULT_SOURCES)], share=args.share, auth=args.auth,
-                 feedback=Path(args.feedback) if args.feedback is not None else None)
+                 articles=[Path(p) for p in (args.articles or DEFAULT_SOURCES)], share=args.share, auth=args.auth,
+                 feedback=Path(args.feedback) if args.feedback is not None else None,
+                 uploads=Path(args.uploads) if args.uploads is not None else None)
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more, for argparse (which makes the ArgumentTypeError a one-line usage error)."""
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of 0 or more, got {text!r}")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -192,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="only articles published on or after this date (articles of unknown date are left out)")
             p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
         if name == "chat":
-            p.add_argument("--no-citations", dest="citations", action="store_false", help="print answers only")
+            p.add_argument("--sources", type=_count, default=CHAT_SOURCES, metavar="N",
+                           help=f"cited passages listed under each answer (default {CHAT_SOURCES})")
+            p.add_argument("--no-citations", action="store_true", help="print answers only (as --sources 0)")
         if name == "eval":
             p.add_argument("gold", metavar="GOLD", help="eval/gold_qa.json, eval/gold_conversations.json or SQuAD")
             p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
@@ -208,8 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--auth", metavar="USER:PASSWORD",
                            help="require this login; QA_AUTH=USER:PASSWORD does the same without showing it in ps. "
                                 "Needed for a --host other machines can reach, and for --share")
-            p.add_argument("--sources", nargs="*", metavar="PATH",
-                           help="article folders the index is built from; uploads are saved to the first")
+            p.add_argument("--articles", "--sources", nargs="*", metavar="DIR", dest="articles",
+                           help="the article folders the index is built from (default seeds); never written to")
+            p.add_argument("--uploads", metavar="DIR",
+                           help="where articles added in the chat are saved (default: INDEX-uploads next to the "
+                                "index, or QA_UPLOADS_DIR)")
             p.add_argument("--feedback", metavar="FILE",
                            help="where thumbs up/down are appended as JSON lines (default: feedback.jsonl next "
                                 "to the index folder)")

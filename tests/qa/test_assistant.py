@@ -72,3 +72,12 @@ def test_context_terms_steer_retrieval_but_not_what_the_reader_looks_for(assista
     response = assistant.answer_batch([f"{question} — US, Budapest"], read_as=[question])[0]
     assert response.resolved_question == f"{question} — US, Budapest"
     assert response.answer is not None and "Kislyak" in response.answer.text
+
+
+def test_sentence_of_gives_the_article_sentence_holding_the_answer(assistant):
+    answer = assistant.answer("who led the Russian delegation in Budapest?").answer
+    start, end = assistant.sentence_of(answer)
+    assert start <= answer.start and answer.end <= end
+    assert assistant.documents[answer.doc_id].text[start:end] == (
+        "The Russian delegation was to be led by Deputy Foreign Minister Sergei Kislyak.")
+    assert assistant.sentence_of(None) is None

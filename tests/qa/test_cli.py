@@ -1,9 +1,13 @@
 """The ``qa`` command as a user runs it: a real process, the real model, the real index."""
 
 import json
+import os
+import pty
+import re
 import subprocess
 import sys
 
+from qa import cli
 from tests.conftest import ROOT
 
 QA = [sys.executable, "-m", "qa.cli"]
@@ -60,3 +64,74 @@ def test_index_command_reports_added_and_unchanged(seeds_copy, tmp_path):
     assert "5 added" in first.stdout
     again = run_qa("index", str(seeds_copy), "--index", str(index_dir))
     assert "5 unchanged" in again.stdout
+
+
+BUDAPEST = "who led the Russian delegation in Budapest?"
+
+
+def test_ask_prints_answer_passages_and_a_labelled_timing_and_no_loading_line_into_a_pipe(seed_index):
+    result = run_qa("ask", BUDAPEST, "--index", str(seed_index), "-k", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert "Kislyak" in lines[0] and "[1]" in lines[0]
+    assert any(line.startswith("[1] 000_0027d40a27e5cdba.txt — ") for line in lines)
+    assert any("Sergei Kislyak]" in line for line in lines)  # the answer marked inside its passage
+    assert re.fullmatch(r"answered in \d+ ms", lines[-1])
+    assert cli.LOADING not in result.stderr
+
+
+def test_a_terminal_sees_the_loading_line_while_the_model_loads_and_then_it_is_erased(seed_index):
+    terminal, stderr = pty.openpty()
+    process = subprocess.Popen([*QA, "ask", BUDAPEST, "--index", str(seed_index)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=stderr, text=True)
+    os.close(stderr)
+    stdout, _ = process.communicate(timeout=300)
+    shown = _read_all(terminal)
+    assert process.returncode == 0
+    assert shown.startswith(cli.LOADING) and shown.endswith("\r\x1b[K")
+    assert "Kislyak" in stdout and cli.LOADING not in stdout
+
+
+def _read_all(fd: int) -> str:
+    """What a pty's other end received; Linux answers EIO once the writer has closed it."""
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    os.close(fd)
+    return data.decode("utf-8")
+
+
+def test_chat_shows_each_answer_in_its_sentence_with_one_source_and_its_timing(seed_index):
+    result = subprocess.run([*QA, "chat", "--index", str(seed_index)], input=f"{BUDAPEST}\nand the American one?\n\n",
+                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = [line.removeprefix("you> ") for line in result.stdout.splitlines()]  # input() prompts on stdout
+    assert "    The Russian delegation was to be led by [Deputy Foreign Minister Sergei Kislyak]." in lines
+    assert any(line.startswith("(understood as: ") for line in lines)
+    assert any(line.strip().endswith("[John C. Rood].") for line in lines)  # the follow-up's sentence
+    sources = [line for line in lines if re.match(r"\[\d+\] ", line)]
+    assert [s.split()[0] for s in sources] == ["[1]", "[1]"]  # one source a turn, the answer's own
+    assert sum(bool(re.fullmatch(r"answered in \d+ ms", line)) for line in lines) == 2
+
+
+def test_chat_sources_lists_that_many_passages_and_zero_lists_none(assistant):
+    response = assistant.answer(BUDAPEST)
+    three = cli.format_turn(response, assistant, sources=3).splitlines()
+    assert [line.split()[0] for line in three if line.startswith("[")] == ["[1]", "[2]", "[3]"]
+    start, end = assistant.sentence_of(response.answer)
+    sentence = assistant.documents[response.answer.doc_id].text[start:end]
+    assert three[1].strip().replace("[", "").replace("]", "") == " ".join(sentence.split())
+    assert cli.format_turn(response, assistant, sources=0).splitlines() == three[:2]
+
+
+def test_chat_sources_must_be_a_whole_number(seed_index):
+    result = run_qa("chat", "--index", str(seed_index), "--sources", "-1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "qa chat: argument --sources: expected a whole number of 0 or more, got '-1' (see qa chat --help)"]
