@@ -1,8 +1,10 @@
 """Present an ``EvalResult``: a compact table for the terminal, and a report folder.
 
-``write_report`` writes ``report.json`` (metrics and every row), ``report.md`` (summary tables overall, by split
-and by type, then every question with its answer beside the gold and ✓/✗), ``metrics_by_type.png`` and, given a
-previous ``report.json``, ``baseline_comparison.png`` plus a comparison table in the markdown.
+``write_report`` writes ``report.json`` (metrics and every row), ``report.md`` (the index's article count and a
+warning for articles the gold set does not name, what each metric means, summary tables overall, by split and by
+type, then every question with its answer beside the gold and ✓/✗), ``metrics_by_split.png`` (every metric, overall
+and per split), ``metrics_by_type.png`` and, given a previous ``report.json``, ``baseline_comparison.png`` plus a
+comparison table in the markdown. Every chart's legend spells out the abbreviations it uses.
 Charts are drawn on matplotlib's Agg canvas directly (no pyplot), so no display or global backend is touched.
 """
 
@@ -10,14 +12,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from eval.datasets import load_gold
 from eval.metrics import CORRECT_F1, METRIC_KEYS
 from eval.runner import KIND_CONVERSATIONS, EvalResult
-from qa.errors import InputError
+from qa.errors import InputError, QAError
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
+SPLIT_CHART = "metrics_by_split.png"
 TYPE_CHART = "metrics_by_type.png"
 BASELINE_CHART = "baseline_comparison.png"
 
@@ -33,22 +38,42 @@ SCORE_KEYS = (
 )
 LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
 DIALOGUE_KEYS = ("followup_accuracy", "followup_accuracy_after_first", "n_dialogues")
-SHORT_NAMES = {
-    "em": "EM",
-    "f1": "F1",
-    "recall_at_1": "R@1",
-    "recall_at_5": "R@5",
-    "mrr": "MRR",
-    "citation_accuracy": "cite",
-    "no_answer_precision": "NA-P",
-    "no_answer_recall": "NA-R",
-    "latency_ms_p50": "p50 ms",
-    "latency_ms_p95": "p95 ms",
-    "n_questions": "n",
+
+
+@dataclass(frozen=True)
+class MetricLabel:
+    short: str  # in tables and on charts
+    name: str  # what the short form stands for, in the charts' key
+    meaning: str  # how it is counted, in report.md
+
+
+# One place for what every metric is called and means: report.md opens with them and every chart's key spells
+# out the abbreviations, so a reader never has to guess what "NA-P" counts.
+LABELS = {
+    "em": MetricLabel("EM", "exact match", "share of answerable questions whose answer equals a gold answer once "
+                      "both are normalised as SQuAD does (lower case, no punctuation, no a/an/the)"),
+    "f1": MetricLabel("F1", "token-overlap F1", "overlap of the answer's words with the closest gold answer's "
+                      "(harmonic mean of precision and recall), averaged over answerable questions; an abstention "
+                      "scores 0"),
+    "recall_at_1": MetricLabel("R@1", "retrieval recall@1", "share of answerable questions whose first retrieved "
+                               "passage is in the gold article and holds a gold answer"),
+    "recall_at_5": MetricLabel("R@5", "retrieval recall@5", "the same within the first five retrieved passages"),
+    "mrr": MetricLabel("MRR", "mean reciprocal rank", "mean of 1/rank of the first such passage (0 when none is "
+                       "retrieved)"),
+    "citation_accuracy": MetricLabel("cite", "citation accuracy", "share of answered answerable questions whose "
+                                     "answer's citation is a passage of the gold article holding a gold answer"),
+    "no_answer_precision": MetricLabel("NA-P", "no-answer precision", "share of the abstentions (\"not found in the "
+                                       "articles\") that are on questions the articles do not answer"),
+    "no_answer_recall": MetricLabel("NA-R", "no-answer recall", "share of the unanswerable questions on which the "
+                                    "assistant abstained"),
+    "latency_ms_p50": MetricLabel("p50 ms", "median latency", "median time to answer one question, in milliseconds"),
+    "latency_ms_p95": MetricLabel("p95 ms", "95th-percentile latency", "95th-percentile time to answer one question, "
+                                  "in milliseconds"),
+    "n_questions": MetricLabel("n", "questions", "number of questions (or conversation turns) scored"),
 }
-# The per-type chart shows these; the unanswerable type has only the no-answer ones.
-TYPE_CHART_KEYS = ("em", "f1", "recall_at_5", "citation_accuracy", "no_answer_recall")
+SHORT_NAMES = {key: label.short for key, label in LABELS.items()}
 MARKS = {True: "✓", False: "✗"}
+UNNAMED_SHOWN = 5  # articles the coverage warning names; the rest are counted
 
 
 def _value(value, key: str = "") -> str:
@@ -149,14 +174,64 @@ def _delta(before, after, key: str) -> str:
     return f"{after - before:+.1f}" if key.startswith("latency") else f"{after - before:+.3f}"
 
 
-def render_markdown(result: EvalResult, baseline: dict | None = None) -> str:
-    """The text of report.md (see the module docstring)."""
+@dataclass(frozen=True)
+class Coverage:
+    """The index's articles against the gold set's: how many the index holds, and which of them the gold set
+    never names (no question is about them, yet they compete in retrieval)."""
+
+    n_articles: int
+    unnamed: tuple[str, ...]
+
+
+def coverage_of(index_docs: Sequence[str], gold_docs: Sequence[str]) -> Coverage:
+    named = set(gold_docs)
+    return Coverage(len(index_docs), tuple(sorted(doc for doc in index_docs if doc not in named)))
+
+
+def read_coverage(index_dir: str | Path, gold_path: str | Path) -> Coverage | None:
+    """``coverage_of`` the index's manifest and the gold file; ``None`` when either cannot be read any more
+    (a report written from a saved result, say), so the report says "unknown" rather than failing."""
+    from embeddings.index_store import read_manifest  # numpy and FAISS's wrapper: only when a report is written
+
+    try:
+        manifest = read_manifest(Path(index_dir))
+        gold = load_gold(gold_path)
+    except QAError:
+        return None
+    return coverage_of([d["doc_id"] for d in manifest["documents"]], list(gold.documents))
+
+
+def _coverage_lines(result: EvalResult, coverage: Coverage | None) -> list[str]:
+    """The index line of report.md's head, and a warning when the index holds articles the gold set does not name:
+    those are distractors the gold set's figures were not measured with, so runs on other indexes differ."""
+    if coverage is None:
+        return [f"- index: `{result.index_dir}` (article count unknown: its manifest or the gold file is unreadable)"]
+    lines = [f"- index: `{result.index_dir}` ({coverage.n_articles} article{'s' * (coverage.n_articles != 1)})"]
+    if coverage.unnamed:
+        n = len(coverage.unnamed)
+        shown = ", ".join(f"`{_cell(doc)}`" for doc in coverage.unnamed[:UNNAMED_SHOWN])
+        more = f" and {n - UNNAMED_SHOWN} more" if n > UNNAMED_SHOWN else ""
+        lines.append(f"- **warning: the index holds {n} article{'s' * (n != 1)} the gold set does not name** "
+                     f"({shown}{more}); they compete with the gold articles in retrieval, so these figures are not "
+                     f"those of an index of the gold articles alone")
+    return lines
+
+
+def _definition_lines() -> list[str]:
+    lines = ["", "## What the figures mean", ""]
+    lines += [f"- **{label.short}** (`{key}`, {label.name}): {label.meaning}." for key, label in LABELS.items()]
+    lines.append("- n/a: nothing to count (say, no-answer recall on a split without unanswerable questions).")
+    return lines
+
+
+def render_markdown(result: EvalResult, baseline: dict | None = None, coverage: Coverage | None = None) -> str:
+    """The text of report.md (see the module docstring); ``coverage`` is the index's against the gold set's."""
     metrics = result.metrics
     lines = [
         "# Evaluation report",
         "",
         f"- gold: `{result.gold_path}` ({result.gold_format or result.kind})",
-        f"- index: `{result.index_dir}`",
+        *_coverage_lines(result, coverage),
         f"- questions: {metrics.get('n_questions', 0)}",
     ]
     if result.kind == KIND_CONVERSATIONS:
@@ -166,6 +241,7 @@ def render_markdown(result: EvalResult, baseline: dict | None = None) -> str:
             f"{_value(metrics.get('followup_accuracy_after_first'))} over turns after the first",
         ]
     lines += [f"- warning: {_cell(w)}" for w in result.warnings]
+    lines += _definition_lines()
 
     columns = _columns(metrics)
     lines += ["", "## Summary", ""]
@@ -241,22 +317,67 @@ def _grouped_bars(axes, groups: Sequence[str], series: Sequence[tuple[str, Seque
     axes.set_xticklabels(groups)
 
 
-def draw_type_chart(metrics: dict, path: Path) -> Path:
-    """A grouped bar chart of the main scores overall and for each question type."""
+def _spelled(key: str) -> str:
+    """A chart's legend entry: the abbreviation and what it stands for ("NA-P = no-answer precision")."""
+    return f"{LABELS[key].short} = {LABELS[key].name}"
+
+
+def _abbreviation_key(figure, keys: Sequence[str]) -> None:
+    """A legend along the figure's foot that spells out every abbreviation its tick labels use."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], linestyle="none") for _ in keys]  # text only: the bars' colours are the series'
+    figure.legend(handles, [_spelled(k) for k in keys], loc="lower center", ncol=5, frameon=False, handlelength=0,
+                  handletextpad=0, fontsize=8)
+
+
+def split_figure(metrics: dict):
+    """Every metric overall and for each split, beside each other: scores (left), latencies (right), and a key
+    to the abbreviations below; the split's question count is in its legend entry."""
+    columns = [(f"{name} (n={m.get('n_questions', 0)})", m) for name, m in _columns(metrics)]
+    figure = _new_figure(12, 5.5)
+    scores, latency = figure.subplots(1, 2, gridspec_kw={"width_ratios": [4, 1]})
+    _grouped_bars(scores, [SHORT_NAMES[k] for k in SCORE_KEYS],
+                  [(label, [m.get(k) for k in SCORE_KEYS]) for label, m in columns])
+    scores.set_ylim(0, 1.05)
+    scores.set_ylabel("score")
+    scores.set_title("scores")
+    scores.legend(loc="upper right", fontsize=8)
+    _grouped_bars(latency, [SHORT_NAMES[k] for k in LATENCY_KEYS],
+                  [(label, [m.get(k) for k in LATENCY_KEYS]) for label, m in columns])
+    latency.set_ylabel("ms per question")
+    latency.set_title("latency")
+    figure.suptitle("qa eval: every metric, overall and per split")
+    _abbreviation_key(figure, [*SCORE_KEYS, *LATENCY_KEYS])
+    figure.tight_layout(rect=(0, 0.1, 1, 1))  # the foot is the key's
+    return figure
+
+
+def draw_split_chart(metrics: dict, path: Path) -> Path:
+    split_figure(metrics).savefig(path)
+    return path
+
+
+def type_figure(metrics: dict):
+    """Every score overall and for each question type, one bar a score, the legend spelling out each."""
     groups = [("overall", metrics), *metrics.get("by_type", {}).items()]
-    figure = _new_figure(max(6.0, 1.3 * len(groups) + 2), 4.5)
+    figure = _new_figure(max(8.0, 1.8 * len(groups) + 2), 5.0)
     axes = figure.add_subplot()
     _grouped_bars(
         axes,
         [f"{name}\n(n={m.get('n_questions', 0)})" for name, m in groups],
-        [(SHORT_NAMES[k], [m.get(k) for _, m in groups]) for k in TYPE_CHART_KEYS],
+        [(_spelled(k), [m.get(k) for _, m in groups]) for k in SCORE_KEYS],
     )
     axes.set_ylim(0, 1.05)
     axes.set_ylabel("score")
     axes.set_title("qa eval: metrics by question type")
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(TYPE_CHART_KEYS), frameon=False)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=4, frameon=False, fontsize=8)
     figure.tight_layout()
-    figure.savefig(path)
+    return figure
+
+
+def draw_type_chart(metrics: dict, path: Path) -> Path:
+    type_figure(metrics).savefig(path)
     return path
 
 
@@ -281,7 +402,8 @@ def draw_baseline_chart(metrics: dict, baseline: dict, path: Path) -> Path:
     latency.set_ylabel("ms per question")
     latency.set_title("latency")
     figure.suptitle("qa eval: this run against the baseline")
-    figure.tight_layout()
+    _abbreviation_key(figure, [*SCORE_KEYS, *LATENCY_KEYS])
+    figure.tight_layout(rect=(0, 0.1, 1, 1))
     figure.savefig(path)
     return path
 
@@ -337,8 +459,10 @@ def write_report(result: EvalResult, out_dir: str | Path, baseline_path: str | P
     json_path.write_text(json.dumps(report_json(result), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     written.append(json_path)
     md_path = out_dir / REPORT_MD
-    md_path.write_text(render_markdown(result, baseline), encoding="utf-8")
+    coverage = read_coverage(result.index_dir, result.gold_path)
+    md_path.write_text(render_markdown(result, baseline, coverage), encoding="utf-8")
     written.append(md_path)
+    written.append(draw_split_chart(result.metrics, out_dir / SPLIT_CHART))
     written.append(draw_type_chart(result.metrics, out_dir / TYPE_CHART))
     if baseline is not None:
         written.append(draw_baseline_chart(result.metrics, baseline, out_dir / BASELINE_CHART))

@@ -69,7 +69,7 @@ def test_a_second_run_reuses_the_index_it_built(result, index_dir):
 
 def test_the_squad_run_writes_a_full_report(result, tmp_path):
     written = write_report(result, tmp_path)
-    assert {p.name for p in written} == {"report.json", "report.md", "metrics_by_type.png"}
+    assert {p.name for p in written} == {"report.json", "report.md", "metrics_by_split.png", "metrics_by_type.png"}
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert all(f"| {row['id']} |" in md for row in result.rows)
     assert "overall" in format_summary(result)
