@@ -43,12 +43,14 @@ def check_url(url: str, allow_private: bool) -> None:
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or None)}
     except (socket.gaierror, UnicodeError) as error:
-        raise DocumentError(f"{url}: the host cannot be found ({error.__class__.__name__})") from None
+        raise DocumentError(f"{url}: the host cannot be found ({error.__class__.__name__})",
+                            plain=f"{url}: the site cannot be found") from None
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not allow_private and not ip.is_global:
             raise DocumentError(f"{url}: {parts.hostname} is a private or loopback address ({ip}); set "
-                                f"QA_ALLOW_PRIVATE_URLS=1 to fetch from this network")
+                                f"QA_ALLOW_PRIVATE_URLS=1 to fetch from this network",
+                                plain=f"{url}: is on a private network, which this server does not fetch from")
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):

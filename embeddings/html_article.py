@@ -48,7 +48,8 @@ def decode_page(data: bytes, name: str) -> str:
     same fallback reads what a browser would show. Binary junk with an ``.html`` name is refused.
     """
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise DocumentError(f"{name}: looks like a binary file (it contains NUL bytes), not a web page")
+        raise DocumentError(f"{name}: looks like a binary file (it contains NUL bytes), not a web page",
+                            plain=f"{name}: is not a web page, so no article can be read from it")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return data.decode(encoding, errors="replace")
@@ -76,7 +77,8 @@ def extract_page(data: bytes, name: str) -> PageArticle:
                                              include_tables=False, prune_xpath=PRUNE_ADS,
                                              date_extraction_params={"original_date": True})
     except Exception as error:  # noqa: BLE001 - whatever the parser trips on, the page is skipped, not the run
-        raise DocumentError(f"{name}: the page could not be parsed ({type(error).__name__})") from None
+        raise DocumentError(f"{name}: the page could not be parsed ({type(error).__name__})",
+                            plain=f"{name}: the page could not be read") from None
     text = (result.text or "").strip() if result is not None else ""
     if len(text.split()) < MIN_ARTICLE_WORDS:
         raise DocumentError(f"{name}: no article text was found in the page")

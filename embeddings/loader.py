@@ -48,16 +48,28 @@ def decode_article(data: bytes, name: str) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError:
-                raise DocumentError(f"{name}: starts with a {encoding} byte-order mark but does not decode as it") from None
+                raise DocumentError(f"{name}: starts with a {encoding} byte-order mark but does not decode as it",
+                                    plain=f"{name}: its text is damaged and cannot be read") from None
     if b"\x00" in data[:8192]:
-        raise DocumentError(f"{name}: looks like a binary file (it contains NUL bytes), not a text article")
+        raise DocumentError(f"{name}: looks like a binary file (it contains NUL bytes), not a text article",
+                            plain=f"{name}: is not a text file, so no article can be read from it")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DocumentError(
             f"{name}: is not UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); "
-            f"convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8`"
+            f"convert it, e.g. `iconv -f WINDOWS-1252 -t UTF-8`",
+            plain=f"{name}: its text is not in UTF-8 (Unicode); save it as UTF-8 and add it again"
         ) from None
+
+
+def _size(size: int) -> str:
+    """A size as a reader of a web page says it: "101 bytes", "60 KB", "6.2 MB"."""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.0f} KB"
+    return f"{size / 1_000_000:.1f}".removesuffix(".0") + " MB"
 
 
 def title_of(text: str) -> str:
@@ -80,14 +92,16 @@ def load_file(path: Path, doc_id: str, max_bytes: int) -> Document:
                             f"rename the file") from None
     try:
         if not path.is_file():  # a pipe or a device would block or never end
-            raise DocumentError(f"{doc_id}: is not a regular file")
+            raise DocumentError(f"{doc_id}: is not a regular file", plain=f"{doc_id}: is not a file")
         size = path.stat().st_size
         if size > max_bytes:
-            raise DocumentError(f"{doc_id}: is {size:,} bytes, over the {max_bytes:,}-byte limit for one article")
+            raise DocumentError(f"{doc_id}: is {size:,} bytes, over the {max_bytes:,}-byte limit for one article",
+                                plain=f"{doc_id}: is {_size(size)}; an article may be at most {_size(max_bytes)}")
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)  # the file may have grown since stat()
         if len(data) > max_bytes:
-            raise DocumentError(f"{doc_id}: is over the {max_bytes:,}-byte limit for one article")
+            raise DocumentError(f"{doc_id}: is over the {max_bytes:,}-byte limit for one article",
+                                plain=f"{doc_id}: is larger than {_size(max_bytes)}, the most an article may be")
     except OSError as error:
         raise DocumentError(f"{doc_id}: cannot be read ({error.strerror or error})") from None
     if not data.strip():

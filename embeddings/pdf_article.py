@@ -32,7 +32,7 @@ def extract_pdf(data: bytes, name: str, max_chars: int) -> PdfArticle:
     """Pages' text joined by a blank line; raises DocumentError (one line) for an encrypted, corrupt or image-only
     PDF, or one whose text runs past ``max_chars``."""
     if not data.startswith(b"%PDF-"):
-        raise DocumentError(f"{name}: is not a PDF (it does not start with %PDF-)")
+        raise DocumentError(f"{name}: is not a PDF (it does not start with %PDF-)", plain=f"{name}: is not a PDF")
     from pypdf import PdfReader  # imported here: loading .txt articles should not pay for it
 
     try:
@@ -53,7 +53,8 @@ def extract_pdf(data: bytes, name: str, max_chars: int) -> PdfArticle:
         raise
     except Exception as error:  # noqa: BLE001 - pypdf raises many kinds on damaged files; each means "skip it"
         detail = " ".join(str(error).split())[:80]
-        raise DocumentError(f"{name}: the PDF cannot be read ({type(error).__name__}: {detail})") from None
+        raise DocumentError(f"{name}: the PDF cannot be read ({type(error).__name__}: {detail})",
+                            plain=f"{name}: the PDF is damaged and cannot be read") from None
     if not any(t.strip() for t in texts):
         raise DocumentError(f"{name}: the PDF has no text layer (scanned or image-only); nothing to index")
     pages, offset = [], 0

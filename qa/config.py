@@ -39,11 +39,15 @@ class Settings:
     abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
     max_question_chars: int = 2000
     max_history_turns: int = 20
+    # The chat calls an answer "likely" from this confidence on and "unsure" below it. The shipped reader's
+    # confidence is calibrated (eval/calibrate_reader.py), so 0.5 means "more often right than wrong".
+    sure_confidence: float = 0.5
     # torch threads for encoding questions. One: a question is a tiny forward pass, and two OpenMP threads
     # fighting for two busy cores made it 30x slower (14 ms against 486 ms, measured with the server under load).
     encoder_threads: int = 1
     # Files.
     max_file_bytes: int = 5_000_000
+    uploads_dir: str = ""  # where the chat saves uploaded and fetched articles; "": INDEX-uploads beside the index
     allow_private_urls: bool = False  # fetch links to private and loopback addresses too (intranets, tests)
     # Dense index (embeddings/dense_index.py). These six change what is built, so the manifest records them.
     dense_index: str = "auto"  # auto (flat up to dense_auto_threshold chunks, then ivf), flat, hnsw or ivf

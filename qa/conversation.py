@@ -101,6 +101,12 @@ class Turn:
         return self.resolution.text
 
 
+def without_opener(question: str) -> str:
+    """``question`` without a leading "and", "but", "what about" and the like."""
+    opener = _OPENERS.match(question)
+    return question[opener.end():] if opener else question
+
+
 def resolve(question: str, history: list[Turn], nlp) -> Resolution:
     """The self-contained form of ``question`` given the earlier turns (most recent last).
 
@@ -357,10 +363,11 @@ class Conversation:
     def ask(self, question: str, k: int | None = None) -> Response:
         """Answer ``question`` in the light of the earlier turns; raises InputError for a bad question."""
         cleaned = clean_question(question, self.assistant.settings.max_question_chars)
-        if self.turns and self.turns[-1].answer_mentions is None:
-            # Looked up only now that a follow-up may need them: a conversation of one question parses nothing.
-            self.turns[-1] = replace(self.turns[-1], answer_mentions=answer_mentions(self.assistant,
-                                                                                     self.turns[-1].response.answer))
+        # Looked up only now that a follow-up may need them: a conversation of one question parses nothing. Any
+        # turn may lack them, not only the last: the chat rebuilds its history after a reload or a retry.
+        self.turns = [turn if turn.answer_mentions is not None else
+                      replace(turn, answer_mentions=answer_mentions(self.assistant, turn.response.answer))
+                      for turn in self.turns]
         resolution = resolve(cleaned, self.turns, parse)
         if len(resolution.text) > self.assistant.settings.max_question_chars:
             raise InputError("the question and its context are too long; start a new conversation")

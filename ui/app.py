@@ -1,21 +1,24 @@
-"""The Gradio chat: ask, see the answer in its sentence, open the cited article, ask a follow-up.
+"""The Gradio chat: ask, see the answer in its sentence, open the cited article, ask a follow-up, keep a library.
 
-``build_app`` lays out the page and wires each control to a ``ChatApp`` method. The named endpoints (for
-``gradio_client`` and scripts) are:
+``build_app`` lays out the page (``_layout``) and wires each part to ``ChatApp`` methods (``_wire_*``). The named
+endpoints (for ``gradio_client`` and scripts) are:
 
 - ``/chat`` (message) → the box's text, the chat, the Sources panel, a notice
 - ``/open_source`` (n) → the whole article of source ``n`` of the shown answer, and a notice
 - ``/feedback`` (turn, vote) → a notice; ``turn`` counts questions from 0, ``vote`` is "up" or "down"
-- ``/new_conversation`` () → an empty chat; ``/add_articles`` (files) → a notice for each file refused (the
-  others are indexed in the background); ``/status`` () → the indexing note ("Indexing x.txt…", "Added x.txt —
-  you can ask about it now.")
+- ``/new_conversation`` () → an empty chat; ``/add_articles`` (files) → the note beside the upload box (what is
+  being indexed, one line for each file refused); ``/status`` () → that note now ("Indexing x.txt…", "Added
+  x.txt — you can ask about it now."); ``/remove_article`` (doc_id) → the note, with its undo
+- ``/library`` (query) → the library panel
 
 The chat history lives on the server (one ``ChatSession`` per browser tab), so a request carries one question,
-never the whole history.
+never the whole history; a copy kept in the browser (``gr.BrowserState``) brings it back after a reload.
 """
 
 from __future__ import annotations
 
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -24,15 +27,20 @@ from embeddings.loader import ARTICLE_SUFFIXES, KINDS
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
-from ui.render import article_placeholder, library_line, sources_html, status_html
-from ui.style import ARTICLE_JS, SOURCES_JS
+from ui.render import article_placeholder, conversation_markdown, sources_html
+from ui.style import ARTICLE_JS, LIBRARY_JS, NOTE_JS, SOURCES_JS
 
-EXAMPLES = ["Who led the Russian delegation in Budapest?", "And who led the US delegation?",
-            "When was that meeting?", "When was the original CFE Treaty signed?",
-            "Where did Russia and NATO first agree to cooperate on missile defense?"]
+# Real first questions (none leans on an earlier one), short enough for their buttons.
+EXAMPLES = ["Who led the Russian delegation in Budapest?", "When will the Budapest talks take place?",
+            "When was the original CFE Treaty signed?", "What does Moscow say is the real aim of the shield?"]
 FEEDBACK_FILE = "feedback.jsonl"
-STATUS_SECONDS = 1.0
+MAX_SOURCES = 10
+POLL_SECONDS = 1.0
 TITLE = "News QA"
+SAVED_KEY = "news-qa-conversation"
+# The browser encrypts the saved chat with this. It is no secret from the browser's user (the page carries it);
+# it is fixed so that a saved conversation survives a restart of the server.
+SAVED_SECRET = "news-qa-saved-conversation-v1"
 
 
 def default_feedback_path(index_dir: Path) -> Path:
@@ -40,146 +48,304 @@ def default_feedback_path(index_dir: Path) -> Path:
     return Path(index_dir).absolute().parent / FEEDBACK_FILE
 
 
-def build_app(assistant, index_dir: Path | None = None, sources: list[Path] | None = None,
-              feedback_path: Path | None = None):
-    """The chat for ``assistant``. Uploads are saved into ``sources[0]`` and indexed into ``index_dir`` (the
-    assistant's own by default); votes go to ``feedback_path`` (default ``default_feedback_path(index_dir)``).
-    Pass ``CSS`` to ``launch(css=...)``."""
-    library = Library(assistant, index_dir, sources)
+@dataclass
+class Page:
+    """The page's components, as ``_layout`` made them."""
+
+    session: gr.State
+    saved: gr.BrowserState
+    chatbot: gr.Chatbot
+    box: gr.Textbox
+    notice: gr.HTML
+    examples: gr.Examples
+    new_button: gr.Button
+    export: gr.DownloadButton
+    top_k: gr.Dropdown
+    show_more: gr.Checkbox
+    tabs: gr.Tabs
+    sources: gr.HTML
+    article: gr.HTML
+    library_line: gr.HTML
+    uploads: gr.File
+    library_note: gr.HTML
+    url: gr.Textbox
+    fetch: gr.Button
+    search: gr.Textbox
+    library: gr.HTML
+    timer: gr.Timer
+
+
+def build_app(assistant, index_dir: Path | None = None, articles: list[Path] | None = None,
+              feedback_path: Path | None = None, uploads_dir: Path | None = None):
+    """The chat for ``assistant``. The library is the ``articles`` folders plus the uploads folder (where uploads
+    and fetched pages are saved; ``uploads_dir``, else the settings', else beside the index), indexed into
+    ``index_dir`` (the assistant's own by default); votes go to ``feedback_path`` (default
+    ``default_feedback_path(index_dir)``). Pass ``CSS`` to ``launch(css=...)``."""
+    library = Library(assistant, index_dir, articles, uploads_dir)
     feedback = FeedbackLog(default_feedback_path(library.index_dir) if feedback_path is None else feedback_path)
     chat_app = ChatApp(library, feedback)
-    settings = assistant.settings
-
+    exports = Path(tempfile.mkdtemp(prefix="qa-exports-"))
     with gr.Blocks(title=TITLE) as app:
-        session = gr.State(None)
-        shown_status = gr.State(None)
-        with gr.Column(elem_id="qa-header"):
-            gr.Markdown("# Ask the news articles\nEvery answer is copied word for word from an article, with "
-                        "numbered sources you can open. Follow-up questions work (\"And who led the US "
-                        "delegation?\").")
-        note = status_html(library.status)
-        banner = gr.HTML(note, label="Indexing note", elem_id="qa-banner", visible=bool(note))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=420):
-                # No per-message copy button: it would copy the Markdown source with its character references;
-                # "Copy answer" in Sources copies clean text. No LaTeX: "$$" in an article is text.
-                chatbot = gr.Chatbot(
-                    label="Conversation", show_label=False, elem_id="qa-chat", height=560, buttons=[],
-                    latex_delimiters=[], sanitize_html=True, feedback_options=("Like", "Dislike"),
-                    placeholder="**Ask about the news articles.** Type a question below or pick an example.")
-                box = gr.Textbox(placeholder="Ask a question about the articles and press Enter", label="Question",
-                                 show_label=False, submit_btn="Ask", autofocus=True, elem_id="qa-question",
-                                 lines=1, max_lines=4)
-                notice = gr.HTML("", label="Notice", elem_id="qa-notice")
-                examples = gr.Examples(EXAMPLES, inputs=[box], label="Examples (click one)")
-                with gr.Row():
-                    new_button = gr.Button("New conversation", size="sm", variant="secondary",
-                                           elem_id="qa-new")
-                with gr.Accordion("Settings", open=False):
-                    top_k = gr.Slider(1, 10, value=settings.top_k, step=1, label="Sources to show (top-k)",
-                                      info="How many passages each answer lists; applies to the next question.")
-                    show_more = gr.Checkbox(value=False, label="Show more answers",
-                                            info="Also list the other candidate answers, with confidence.")
-            with gr.Column(scale=2, min_width=340):
-                with gr.Tabs(selected="sources") as tabs:
-                    with gr.Tab("Sources", id="sources"):
-                        sources_panel = gr.HTML(sources_html(None), label="Sources", js_on_load=SOURCES_JS,
-                                                elem_id="qa-sources")
-                    with gr.Tab("Article", id="article"):
-                        article = gr.HTML(article_placeholder(), label="Article", js_on_load=ARTICLE_JS,
-                                          elem_id="qa-article")
-                library_info = gr.HTML(library_line(library.status))
-                with gr.Accordion("Add articles", open=False, elem_id="qa-add"):
-                    uploads = gr.File(label=f"Drop articles: text, web pages or PDFs ({KINDS}; up to "
-                                            f"{settings.max_file_bytes / 1_000_000:g} MB each)",
-                                      file_count="multiple", file_types=list(ARTICLE_SUFFIXES), type="filepath")
-                    upload_notice = gr.HTML("", label="Upload notice")
-        # Hidden inputs of the endpoints that scripts call with plain values.
-        source_number = gr.Number(visible=False, precision=0)
-        turn_number = gr.Number(visible=False, precision=0)
-        vote_value = gr.Textbox(visible=False)
-        hidden_open = gr.Button(visible=False)
-        hidden_vote = gr.Button(visible=False)
-        timer = gr.Timer(STATUS_SECONDS)
-
-        def chat(message: str, session):
-            return *chat_app.ask(message, session), gr.Tabs(selected="sources")
-
-        chat_outputs = [box, chatbot, session, sources_panel, notice, tabs]
-        box.submit(chat, [box, session], chat_outputs, api_name="chat")
-        examples.load_input_event.then(chat, [box, session], chat_outputs, api_visibility="private")
-
-        def open_source(n: int, session):
-            html, message = chat_app.open_source(n, session)
-            if not html:
-                return gr.skip(), message, gr.skip()
-            return html, "", gr.Tabs(selected="article")
-
-        def open_clicked(session, event: gr.EventData):
-            return open_source(getattr(event, "n", None), session)
-
-        source_outputs = [article, notice, tabs]
-        hidden_open.click(open_source, [source_number, session], source_outputs, api_name="open_source")
-        sources_panel.click(open_clicked, [session], source_outputs, api_visibility="private")
-
-        def feedback_vote(turn: int, vote: str, session):
-            return chat_app.vote(turn, vote, session)
-
-        def liked(session, event: gr.LikeData):
-            index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-            vote = "up" if event.liked is True or event.liked == "Like" else "down"
-            return chat_app.vote(_turn_of(index), vote, session)
-
-        hidden_vote.click(feedback_vote, [turn_number, vote_value, session], [notice], api_name="feedback")
-        chatbot.like(liked, [session], [notice], api_visibility="private")
-
-        def selected(session, event: gr.SelectData):
-            index = event.index[0] if isinstance(event.index, (list, tuple)) else event.index
-            html, session = chat_app.select_turn(index, session)
-            return html, session, gr.Tabs(selected="sources")
-
-        chatbot.select(selected, [session], [sources_panel, session, tabs], api_visibility="private")
-
-        def new_conversation(session):
-            messages, session, html, message = chat_app.new_conversation(session)
-            return messages, session, html, message, article_placeholder(), gr.Tabs(selected="sources")
-
-        new_button.click(new_conversation, [session], [chatbot, session, sources_panel, notice, article, tabs],
-                         api_name="new_conversation")
-        chatbot.clear(new_conversation, [session], [chatbot, session, sources_panel, notice, article, tabs],
-                      api_visibility="private")
-        top_k.change(chat_app.set_top_k, [top_k, session], [session], api_visibility="private")
-        show_more.change(chat_app.set_show_more, [show_more, session], [chatbot, session],
-                         api_visibility="private")
-
-        def banner_update(status):
-            html = status_html(status)
-            return gr.HTML(html, visible=bool(html))
-
-        def add_articles(files: list[str] | None):
-            return None, chat_app.add_articles(files)
-
-        def show_status():
-            return banner_update(library.status)
-
-        uploads.upload(add_articles, [uploads], [uploads, upload_notice], api_name="add_articles").then(
-            show_status, None, [banner], api_visibility="private", show_progress="hidden")
-
-        def status() -> str:
-            return status_html(library.status)
-
-        def tick(shown):
-            current = library.status
-            if current == shown:
-                return gr.skip(), gr.skip(), shown
-            return banner_update(current), library_line(current), current
-
-        gr.api(status, api_name="status")
-        timer.tick(tick, [shown_status], [banner, library_info, shown_status], api_visibility="private",
-                   queue=False, show_progress="hidden")
+        page = _layout(chat_app)
+        _wire_conversation(page, chat_app, exports)
+        _wire_sources(page, chat_app, exports)
+        _wire_settings(page, chat_app, exports)
+        _wire_library(page, chat_app)
+        _wire_reload(app, page, chat_app, exports)
     return app
 
 
-def _turn_of(message_index: int) -> int:
-    """Messages alternate question, answer: message 2n+1 is the answer to question n."""
-    return int(message_index) // 2
+def _layout(chat_app: ChatApp) -> Page:
+    settings = chat_app.library.assistant.settings
+    session = gr.State(None)
+    saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=SAVED_SECRET)
+    with gr.Column(elem_id="qa-header"):
+        gr.Markdown("# Ask the news articles\nEvery answer is copied word for word from an article, with "
+                    "numbered sources you can open. Ask follow-up questions as you would a person.")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=420):
+            # Gradio's own copy button would copy the Markdown source with its character references; each answer
+            # carries a Copy button of ours (ui/style.py) instead. No LaTeX: "$$" in an article is text.
+            chatbot = gr.Chatbot(
+                label="Conversation", show_label=False, elem_id="qa-chat", height=560, buttons=[],
+                latex_delimiters=[], sanitize_html=True, feedback_options=("Like", "Dislike"), editable="user",
+                placeholder="**Ask about the news articles.** Type a question below or pick an example.")
+            box = gr.Textbox(placeholder="Ask a question about the articles and press Enter", label="Question",
+                             show_label=False, submit_btn="Ask", autofocus=True, elem_id="qa-question",
+                             lines=1, max_lines=4)
+            notice = gr.HTML("", label="Notice", elem_id="qa-notice")
+            examples = gr.Examples(EXAMPLES, inputs=[box], label="Examples (click one)")
+            with gr.Row():
+                new_button = gr.Button("New conversation", size="sm", variant="secondary", elem_id="qa-new")
+                export = gr.DownloadButton("Export", value=None, size="sm", variant="secondary",
+                                           elem_id="qa-export")
+            with gr.Accordion("Settings", open=False):
+                # A list to pick from, not a slider's number box: nothing out of range can be typed.
+                top_k = gr.Dropdown(list(range(1, MAX_SOURCES + 1)), value=min(settings.top_k, MAX_SOURCES),
+                                    label="Sources to show", elem_id="qa-top-k",
+                                    info="How many passages each answer lists; applies to the next question.")
+                show_more = gr.Checkbox(value=False, label="Show more answers",
+                                        info="Also list the other candidate answers.")
+        with gr.Column(scale=2, min_width=340):
+            with gr.Tabs(selected="sources") as tabs:
+                with gr.Tab("Sources", id="sources"):
+                    sources = gr.HTML(sources_html(None), label="Sources", js_on_load=SOURCES_JS,
+                                      elem_id="qa-sources")
+                with gr.Tab("Article", id="article"):
+                    article = gr.HTML(article_placeholder(), label="Article", js_on_load=ARTICLE_JS,
+                                      elem_id="qa-article")
+                with gr.Tab("Library", id="library", elem_id="qa-library-tab"):
+                    uploads = gr.File(label=f"Add articles: text, web pages or PDFs ({KINDS}; up to "
+                                            f"{settings.max_file_bytes / 1_000_000:g} MB each)",
+                                      file_count="multiple", file_types=list(ARTICLE_SUFFIXES), type="filepath",
+                                      elem_id="qa-upload", height=120)
+                    library_note = gr.HTML("", label="Library note", js_on_load=NOTE_JS, elem_id="qa-library-note")
+                    with gr.Row(equal_height=True):
+                        url = gr.Textbox(placeholder="https://… a news page to add", show_label=False,
+                                         label="Web page address", scale=4, elem_id="qa-url")
+                        fetch = gr.Button("Add page", size="sm", scale=1, elem_id="qa-fetch")
+                    search = gr.Textbox(placeholder="Search the library by title", show_label=False,
+                                        label="Search the library", elem_id="qa-search")
+                    library = gr.HTML(chat_app.library_panel(), label="Library", js_on_load=LIBRARY_JS,
+                                      elem_id="qa-library")
+            library_line = gr.HTML(chat_app.library_line(), elem_id="qa-library-line")
+    return Page(session, saved, chatbot, box, notice, examples, new_button, export, top_k, show_more, tabs, sources,
+                article, library_line, uploads, library_note, url, fetch, search, library,
+                gr.Timer(POLL_SECONDS, active=False))
+
+
+def _export(chat_app: ChatApp, session, exports: Path) -> str | None:
+    """The conversation as a Markdown file for the Export button (``None``: nothing to export yet)."""
+    if session is None or not session.turns:
+        return None
+    path = exports / f"{id(session):x}" / "conversation.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(conversation_markdown(session, chat_app.sure), encoding="utf-8")
+    return str(path)
+
+
+def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
+    """Asking, retrying, editing the last question, starting over, votes."""
+    shown = [page.box, page.chatbot, page.session, page.sources, page.notice, page.library_note, page.tabs,
+             page.saved, page.export, page.library_line]
+
+    def after(session, box, chat, sources, notice):
+        return (box, chat, session, sources, notice, chat_app.settle(session), gr.Tabs(selected="sources"),
+                chat_app.saved(session), _export(chat_app, session, exports), chat_app.library_line())
+
+    def ask(message: str, session):
+        box, chat, session, sources, notice = chat_app.ask(message, chat_app.session(session))
+        return after(session, box, chat, sources, notice)
+
+    def retry(session, event: gr.RetryData):
+        session = chat_app.session(session)
+        number = _index(event.index) // 2
+        question = session.turns[number].question if 0 <= number < len(session.turns) else ""
+        return after(session, *_without_session(chat_app.ask_again(number, question, session)))
+
+    def edit(session, event: gr.EditData):
+        session = chat_app.session(session)
+        return after(session, *_without_session(chat_app.ask_again(_index(event.index) // 2, str(event.value),
+                                                                   session)))
+
+    page.box.submit(ask, [page.box, page.session], shown, api_visibility="private")
+    page.examples.load_input_event.then(ask, [page.box, page.session], shown, api_visibility="private")
+    page.chatbot.retry(retry, [page.session], shown, api_visibility="private")
+    page.chatbot.edit(edit, [page.session], shown, api_visibility="private")
+    api_ask = gr.Button(visible=False)
+    api_ask.click(chat_app.ask, [page.box, page.session], [page.box, page.chatbot, page.session, page.sources,
+                                                           page.notice], api_name="chat")
+
+    def new_conversation(session):
+        chat, session, sources = chat_app.new_conversation(session)
+        return (chat, session, sources, "", chat_app.settle(session), article_placeholder(),
+                gr.Tabs(selected="sources"), chat_app.saved(session), None)
+
+    new_outputs = [page.chatbot, page.session, page.sources, page.notice, page.library_note, page.article,
+                   page.tabs, page.saved, page.export]
+    page.new_button.click(new_conversation, [page.session], new_outputs, api_name="new_conversation")
+    page.chatbot.clear(new_conversation, [page.session], new_outputs, api_visibility="private")
+
+    def liked(session, event: gr.LikeData):
+        vote = "up" if event.liked is True or event.liked == "Like" else "down"
+        return chat_app.vote(_index(event.index) // 2, vote, session), chat_app.saved(chat_app.session(session))
+
+    turn_number = gr.Number(visible=False, precision=0)
+    vote_value = gr.Textbox(visible=False)
+    api_vote = gr.Button(visible=False)
+    api_vote.click(chat_app.vote, [turn_number, vote_value, page.session], [page.notice], api_name="feedback")
+    page.chatbot.like(liked, [page.session], [page.notice, page.saved], api_visibility="private")
+
+
+def _wire_sources(page: Page, chat_app: ChatApp, exports: Path) -> None:
+    """Picking an earlier answer, a source card, or ``[n]`` in an answer."""
+    outputs = [page.sources, page.article, page.notice, page.tabs, page.session, page.saved, page.library_note]
+
+    def shown(session, sources, article, notice, opened):
+        return (sources, article or gr.skip(), notice, gr.Tabs(selected="article" if opened else "sources"),
+                session, chat_app.saved(session), chat_app.settle(session))
+
+    def clicked(session, event: gr.EventData):
+        session = chat_app.session(session)
+        if _sent(event, "cite") is not None:
+            return shown(session, *chat_app.cite(_sent(event, "turn"), _sent(event, "cite"), session))
+        article, notice = chat_app.open_source(_sent(event, "n"), session)
+        return shown(session, chat_app.sources(session), article, notice, bool(article))
+
+    def selected(session, event: gr.SelectData):
+        sources, session = chat_app.select_turn(_index(event.index), session)
+        return shown(session, sources, "", "", False)
+
+    page.sources.click(clicked, [page.session], outputs, api_visibility="private")
+    page.chatbot.select(selected, [page.session], outputs, api_visibility="private")
+    source_number = gr.Number(visible=False, precision=0)
+    api_open = gr.Button(visible=False)
+    api_open.click(chat_app.open_source, [source_number, page.session], [page.article, page.notice],
+                   api_name="open_source")
+
+
+def _wire_settings(page: Page, chat_app: ChatApp, exports: Path) -> None:
+    def top_k(k, session):
+        session = chat_app.set_top_k(k, session)
+        return session, chat_app.saved(session), "", chat_app.settle(session)
+
+    def show_more(show, session):
+        chat, session, sources = chat_app.set_show_more(show, session)
+        return (chat, session, sources, chat_app.saved(session), _export(chat_app, session, exports), "",
+                chat_app.settle(session))
+
+    page.top_k.change(top_k, [page.top_k, page.session], [page.session, page.saved, page.notice, page.library_note],
+                      api_visibility="private")
+    page.show_more.change(show_more, [page.show_more, page.session],
+                          [page.chatbot, page.session, page.sources, page.saved, page.export, page.notice,
+                           page.library_note],
+                          api_visibility="private")
+
+
+def _wire_library(page: Page, chat_app: ChatApp) -> None:
+    """Uploads, fetched pages, removal with undo, search, and polling this session's changes until indexed."""
+    changed = [page.library_note, page.session, page.timer, page.notice]
+
+    def polling(session) -> gr.Timer:
+        return gr.Timer(active=chat_app.indexing(session))
+
+    def add(files, session):
+        note, session = chat_app.add_articles(files, session)
+        return None, note, session, polling(session), ""
+
+    def fetch(url, session):
+        box, note, session = chat_app.fetch_page(url, session)
+        return box, note, session, polling(session), ""
+
+    def library_clicked(session, event: gr.EventData):
+        note, session = chat_app.remove(_sent(event, "remove"), session)
+        return note, session, polling(session), ""
+
+    def undo_clicked(session, event: gr.EventData):
+        note, session = chat_app.undo(_sent(event, "undo"), session)
+        return note, session, polling(session), ""
+
+    def tick(session, query):
+        still = chat_app.indexing(session)
+        return (chat_app.library_note(chat_app.session(session)), gr.Timer(active=still),
+                gr.skip() if still else chat_app.library_panel(query),
+                gr.skip() if still else chat_app.library_line())
+
+    page.uploads.upload(add, [page.uploads, page.session], [page.uploads, *changed], api_visibility="private",
+                        show_progress="hidden")
+    fetch_outputs = [page.url, *changed]
+    page.fetch.click(fetch, [page.url, page.session], fetch_outputs, api_name="fetch_page")
+    page.url.submit(fetch, [page.url, page.session], fetch_outputs, api_visibility="private")
+    page.library.click(library_clicked, [page.session], changed, api_visibility="private")
+    page.library_note.click(undo_clicked, [page.session], changed, api_visibility="private")
+    page.search.change(chat_app.library_panel, [page.search], [page.library], api_name="library",
+                       show_progress="hidden")
+    page.timer.tick(tick, [page.session, page.search], [page.library_note, page.timer, page.library,
+                                                        page.library_line],
+                    api_visibility="private", show_progress="hidden")
+
+    files = gr.File(visible=False, file_count="multiple", type="filepath")
+    api_add = gr.Button(visible=False)
+    api_add.click(chat_app.add_articles, [files, page.session], [page.library_note, page.session],
+                  api_name="add_articles")
+    doc_id = gr.Textbox(visible=False)
+    api_remove = gr.Button(visible=False)
+    api_remove.click(chat_app.remove, [doc_id, page.session], [page.library_note, page.session],
+                     api_name="remove_article")
+
+    def status(session) -> str:
+        return chat_app.library_note(chat_app.session(session))
+
+    api_status = gr.Button(visible=False)
+    api_status.click(status, [page.session], [page.library_note], api_name="status", queue=False)
+
+
+def _wire_reload(app: gr.Blocks, page: Page, chat_app: ChatApp, exports: Path) -> None:
+    """A reload brings back the conversation, its settings and the open source, from the browser's copy."""
+
+    def restore(value):
+        session, article = chat_app.restore(value)
+        return (session, chat_app.messages(session), chat_app.sources(session), article or article_placeholder(),
+                gr.Tabs(selected="article") if article else gr.skip(), session.top_k, session.show_more,
+                chat_app.library_panel(), chat_app.library_line(), _export(chat_app, session, exports))
+
+    app.load(restore, [page.saved], [page.session, page.chatbot, page.sources, page.article, page.tabs,
+                                        page.top_k, page.show_more, page.library, page.library_line, page.export],
+          api_visibility="private")
+
+
+def _sent(event: gr.EventData, key: str):
+    """What the page's script sent with a ``trigger('click', {...})`` (``None`` when it sent no ``key``)."""
+    data = event._data  # noqa: SLF001 - Gradio's EventData keeps the sent object here
+    return data.get(key) if isinstance(data, dict) else None
+
+
+def _index(index) -> int:
+    """A chat event's message index (Gradio gives a number, or a pair for multimodal messages)."""
+    return int(index[0] if isinstance(index, (list, tuple)) else index)
+
+
+def _without_session(result: tuple) -> tuple:
+    """``ChatApp.ask``'s (box, chat, session, sources, notice) as ``after`` takes it: (box, chat, sources, notice)."""
+    box, chat, _, sources, notice = result
+    return box, chat, sources, notice

@@ -1,19 +1,33 @@
 """What each control of the chat does, as plain methods; ``ui/app.py`` lays the page out and wires them to events.
 
 Methods take and return plain values (text, HTML, the ``ChatSession``), so the same code serves the browser and
-``gradio_client`` callers. A ``QAError`` never escapes: it becomes a one-line notice and the chat loses nothing
-(the question stays in the box, the history is unchanged).
+``gradio_client`` callers. A ``QAError`` never escapes: it becomes a one-line notice in plain words where the
+action was (under the question box, beside the upload box), the chat loses nothing, and the server log gets the
+same line. Every action first settles the session's last one: a notice it left is cleared, and a removal that
+was not undone becomes final.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from qa.errors import InputError, QAError
 from ui.feedback import FeedbackLog
 from ui.library import Library
-from ui.render import (answer_markdown, article_html, notice_html, question_markdown, sources_html)
-from ui.session import ChatSession, ShownTurn
+from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,
+                       question_markdown, sources_html)
+from ui.saved_chat import restored, saved
+from ui.session import ChatSession
+
+log = logging.getLogger("qa.chat")
+
+
+def user_error(error: QAError) -> str:
+    """The notice for a user's mistake, logged as the same one line (a traceback is for our faults only)."""
+    message = " ".join(error.plain.split())
+    log.info("user error: %s", message)
+    return notice_html(message)
 
 
 class ChatApp:
@@ -21,59 +35,114 @@ class ChatApp:
         self.library = library
         self.feedback = feedback
 
+    @property
+    def sure(self) -> float:
+        return self.library.assistant.settings.sure_confidence
+
     def session(self, session: ChatSession | None) -> ChatSession:
         return ChatSession.start(self.library.assistant) if session is None else session
 
-    @staticmethod
-    def messages(session: ChatSession) -> list[dict]:
+    def settle(self, session: ChatSession) -> str:
+        """Start an action: make a removal final and drop finished jobs; returns the library note that still
+        matters (a change still being indexed), else ""."""
+        if session.undo is not None:
+            self.library.forget(session.undo)
+            session.undo = None
+        session.jobs = [n for n in session.jobs if (job := self.library.job(n)) and job.state == "indexing"]
+        return job_html(self.library.job(session.jobs[-1])) if session.jobs else ""
+
+    # The conversation.
+
+    def messages(self, session: ChatSession) -> list[dict]:
         """The chat history as Gradio's message dicts, one user and one assistant message per turn."""
         messages = []
         for turn in session.turns:
             messages.append({"role": "user", "content": question_markdown(turn.question)})
-            messages.append({"role": "assistant", "content": answer_markdown(turn, session.show_more)})
+            messages.append({"role": "assistant", "content": answer_markdown(turn, session.show_more, self.sure)})
         return messages
+
+    def sources(self, session: ChatSession) -> str:
+        return sources_html(session.shown, session.show_more, session.focus)
 
     def ask(self, message: str, session: ChatSession | None) -> tuple[str, list[dict], ChatSession, str, str]:
         """Answer ``message``: (what stays in the box, the chat, the session, the Sources panel, a notice)."""
         session = self.session(session)
         try:
-            turn = session.ask(self.library.assistant, message)
+            session.ask(self.library.assistant, message)
         except QAError as error:
-            shown = session.turns[session.selected] if session.selected is not None else None
-            return message, self.messages(session), session, sources_html(shown), notice_html(str(error))
-        return "", self.messages(session), session, sources_html(turn), ""
+            return message, self.messages(session), session, self.sources(session), user_error(error)
+        return "", self.messages(session), session, self.sources(session), ""
 
-    def _selected(self, session: ChatSession) -> ShownTurn:
-        if session.selected is None:
-            raise InputError("ask a question first: there are no sources to open yet")
-        return session.turn(session.selected)
-
-    def open_source(self, n: object, session: ChatSession | None) -> tuple[str, str]:
-        """The whole article of citation ``n`` of the shown answer, passage highlighted: (article HTML, notice)."""
+    def ask_again(self, number: int, question: str, session: ChatSession | None):
+        """Retry or edit: forget turn ``number`` and what came after, then ask ``question`` in its place."""
         session = self.session(session)
         try:
-            turn = self._selected(session)
-            citation = next((c for c in turn.response.citations if c.n == _integer(n, "source")), None)
-            if citation is None:
-                raise InputError(f"there is no source [{n}] for this answer "
-                                 f"(it has {len(turn.response.citations)})")
-            document = self.library.assistant.documents.get(citation.doc_id)
-            if document is None or document.text[citation.start:citation.end] != citation.text:
-                raise InputError(f"{citation.doc_id} is no longer in the library as it was; ask the question again")
+            session.turn(number)
         except QAError as error:
-            return "", notice_html(str(error))
-        return article_html(document, citation), ""
+            return "", self.messages(session), session, self.sources(session), user_error(error)
+        kept = session.turns[number:]
+        session.truncate(number)
+        box, chat, session, sources, notice = self.ask(question, session)
+        if notice:  # a bad edit: the conversation stays as it was
+            session.turns.extend(kept)
+            session.truncate(len(session.turns))
+            return question, self.messages(session), session, self.sources(session), notice
+        return box, chat, session, sources, notice
+
+    def new_conversation(self, session: ChatSession | None) -> tuple[list[dict], ChatSession, str]:
+        session = self.session(session)
+        session.reset()
+        return [], session, self.sources(session)
 
     def select_turn(self, message_index: object, session: ChatSession | None) -> tuple[str, ChatSession]:
         """Show the sources of the turn a chat message belongs to (clicking an earlier answer)."""
         session = self.session(session)
         try:
             number = _integer(message_index, "message") // 2
-            turn = session.turn(number)
+            session.turn(number)
         except QAError:
-            return sources_html(None if session.selected is None else session.turns[session.selected]), session
-        session.selected = number
-        return sources_html(turn), session
+            return self.sources(session), session
+        if number != session.selected:  # the same answer again keeps the card picked from it
+            session.select(number)
+        return self.sources(session), session
+
+    def cite(self, turn_number: object, n: object, session: ChatSession | None) -> tuple[str, str, str, bool]:
+        """``[n]`` clicked in answer ``turn_number``: show that card; clicked again, open its article.
+
+        Returns (the Sources panel, the article HTML or "", a notice, whether the article was opened)."""
+        session = self.session(session)
+        try:
+            number, source = _integer(turn_number, "question"), _integer(n, "source")
+            session.turn(number)
+            if session.selected == number and session.focus == source:
+                html, notice = self.open_source(source, session)
+                return self.sources(session), html, notice, bool(html)
+            if not any(c.n == source for c in session.turn(number).response.citations):
+                raise InputError(f"there is no source [{source}] for that answer")
+        except QAError as error:
+            return self.sources(session), "", user_error(error), False
+        session.select(number)
+        session.focus = source
+        return self.sources(session), "", "", False
+
+    def open_source(self, n: object, session: ChatSession | None) -> tuple[str, str]:
+        """The whole article of citation ``n`` of the shown answer, passage highlighted: (article HTML, notice)."""
+        session = self.session(session)
+        try:
+            if session.shown is None:
+                raise InputError("ask a question first: there are no sources to open yet")
+            number = _integer(n, "source")
+            citation = next((c for c in session.shown.response.citations if c.n == number), None)
+            if citation is None:
+                raise InputError(f"there is no source [{n}] for this answer "
+                                 f"(it has {len(session.shown.response.citations)})")
+            document = self.library.assistant.documents.get(citation.doc_id)
+            if document is None or document.text[citation.start:citation.end] != citation.text:
+                raise InputError(f"{citation.doc_id} is no longer in the library as it was; ask the question again")
+        except QAError as error:
+            return "", user_error(error)
+        session.opened = number
+        return article_html(document, citation), ""
 
     def vote(self, turn_number: object, vote: str, session: ChatSession | None) -> str:
         """Save a thumbs up or down on turn ``turn_number`` (0 = the first question) to the feedback file."""
@@ -82,14 +151,11 @@ class ChatApp:
             turn = session.turn(_integer(turn_number, "question"))
             self.feedback.record(turn.response, vote)
         except QAError as error:
-            return notice_html(str(error))
+            return user_error(error)
         turn.vote = vote
         return ""
 
-    def new_conversation(self, session: ChatSession | None) -> tuple[list[dict], ChatSession, str, str]:
-        session = self.session(session)
-        session.reset()
-        return [], session, sources_html(None), ""
+    # Settings, and the browser's copy of the session.
 
     def set_top_k(self, k: object, session: ChatSession | None) -> ChatSession:
         """Sources listed from the next question on; a value that is not a whole number is ignored."""
@@ -100,18 +166,105 @@ class ChatApp:
             pass
         return session
 
-    def set_show_more(self, show: bool, session: ChatSession | None) -> tuple[list[dict], ChatSession]:
+    def set_show_more(self, show: bool, session: ChatSession | None) -> tuple[list[dict], ChatSession, str]:
         session = self.session(session)
         session.show_more = bool(show)
-        return self.messages(session), session
+        return self.messages(session), session, self.sources(session)
 
-    def add_articles(self, files: list[str] | None) -> str:
-        """Save uploaded ``.txt``/``.md`` files and start indexing them; returns a notice for each file refused
-        (the indexing note says the rest)."""
+    def saved(self, session: ChatSession | None) -> dict:
+        return saved(self.session(session))
+
+    def restore(self, value: object) -> tuple[ChatSession, str]:
+        """The session the browser kept (an empty one when it kept none or one that does not read): (session,
+        the article of the source that was open, or "")."""
+        if value is None:
+            return self.session(None), ""
+        try:
+            session = restored(value, self.library.assistant)
+        except QAError as error:
+            user_error(error)
+            return self.session(None), ""
+        article = ""
+        if session.opened is not None:
+            article, _ = self.open_source(session.opened, session)
+        return session, article
+
+    # The library.
+
+    def add_articles(self, files: list[str] | None, session: ChatSession | None) -> tuple[str, ChatSession]:
+        """Save uploaded files into the uploads folder and start indexing them: (the note beside the upload box,
+        the session). One line for each file refused; the indexing note for the rest."""
+        session = self.session(session)
+        self.settle(session)
         paths = [Path(f) for f in (files or [])]
         if not paths:
+            return "", session
+        number, result = self.library.add_files(paths)
+        if number is not None:
+            session.jobs.append(number)
+        for reason in result.refused:
+            log.info("user error: %s", " ".join(reason.split()))
+        refused = "".join(notice_html(reason) for reason in result.refused)
+        return self.library_note(session) + refused, session
+
+    def fetch_page(self, url: str, session: ChatSession | None) -> tuple[str, str, ChatSession]:
+        """Fetch a web page into the uploads folder and index it: (the box's text, the note, the session)."""
+        from embeddings.fetch import fetch_page
+
+        session = self.session(session)
+        self.settle(session)
+        try:
+            if not url.strip():
+                raise InputError("type the address of a web page, starting with https://")
+            refusal = self.library.changes_refusal()
+            if refusal is not None:
+                raise InputError(refusal)
+            saved_as = fetch_page(url.strip(), self.library.uploads, self.library.assistant.settings)
+            session.jobs.append(self.library.add_saved(saved_as.name))
+        except QAError as error:
+            return url, user_error(error), session
+        return "", self.library_note(session), session
+
+    def remove(self, doc_id: object, session: ChatSession | None) -> tuple[str, ChatSession]:
+        session = self.session(session)
+        self.settle(session)
+        try:
+            if not isinstance(doc_id, str):
+                raise InputError("name the article to remove")
+            session.jobs.append(self.library.remove(doc_id))
+        except QAError as error:
+            return user_error(error), session
+        session.undo = doc_id
+        return self.library_note(session), session
+
+    def undo(self, doc_id: object, session: ChatSession | None) -> tuple[str, ChatSession]:
+        session = self.session(session)
+        if doc_id != session.undo:
+            return user_error(InputError("that removal can no longer be undone")), session
+        session.undo = None
+        try:
+            session.jobs.append(self.library.restore(doc_id))
+        except QAError as error:
+            return user_error(error), session
+        return self.library_note(session), session
+
+    def library_note(self, session: ChatSession) -> str:
+        """The note about this session's latest library change."""
+        if not session.jobs:
             return ""
-        return "".join(notice_html(reason) for reason in self.library.add_files(paths).refused)
+        return job_html(self.library.job(session.jobs[-1]), session.undo)
+
+    def library_panel(self, query: str = "") -> str:
+        return library_html(self.library.articles(), query or "", self.library.changes_refusal() is None)
+
+    def library_line(self) -> str:
+        assistant = self.library.assistant
+        return library_line(len(assistant.documents), len(assistant.data.chunks))
+
+    def indexing(self, session: ChatSession | None) -> bool:
+        """Whether a library change of this session is still being indexed (the page polls until it is not)."""
+        session = self.session(session)
+        return any((job := self.library.job(n)) is not None and job.state == "indexing" for n in session.jobs)
 
 
 def _integer(value: object, what: str) -> int:

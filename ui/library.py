@@ -1,141 +1,307 @@
-"""The articles the chat answers from, and adding to them while the chat keeps answering.
+"""The articles the chat answers from: list them, add to them and remove from them while the chat keeps answering.
 
-``Library.assistant`` is the current ``Assistant``. ``add_files`` saves checked uploads into the first sources
-folder and indexes in a background thread, one run at a time (files added meanwhile join the next run); the
-old assistant keeps answering until the new index is written (atomically, by the indexer) and loaded, and is then
-replaced by one attribute assignment under a lock, so a question sees either the old library or the new one.
+The library is every article of its folders except the removed ones. The folders are the articles folders that
+``qa serve --articles`` names (never written to) and the uploads folder (``Settings.uploads_dir``, by default
+``INDEX-uploads`` beside the index), where uploaded and fetched articles are saved. Removing an uploaded article
+moves its file to ``.removed/`` in the uploads folder until the remover's next action (so it can be undone), then
+deletes it; removing an article of an articles folder lists its id in ``.removed.json`` there instead. Hidden
+names are never indexed.
+
+Every change is a numbered job. Jobs only change files and then ask for a rebuild; one background thread rebuilds
+the index from the folders as they then are (the indexer re-embeds only new articles and writes atomically), so
+jobs queued meanwhile share one rebuild. The old assistant answers until the new one is loaded, and is then
+replaced by one attribute assignment: a question sees either the old library or the new one. The browser session
+that started a job asks for its state by number, so what one person did is never shown to another.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from embeddings.loader import load_paths
-from qa.errors import QAError
+from qa.errors import DocumentError, InputError, QAError
 from ui.uploads import UploadResult, save_uploads
 
-READY, INDEXING, DONE, FAILED = "ready", "indexing", "done", "failed"
+JobState = Literal["indexing", "done", "failed"]
+REMOVED_FILE = ".removed.json"
+TRASH_FOLDER = ".removed"
+UPLOADS_SUFFIX = "-uploads"
+
+
+def default_uploads_dir(index_dir: Path) -> Path:
+    """``.qa-index`` → ``.qa-index-uploads``, beside it: never inside the index, which is replaced whole."""
+    index_dir = Path(index_dir).absolute()
+    return index_dir.with_name(index_dir.name + UPLOADS_SUFFIX)
 
 
 @dataclass(frozen=True)
-class IndexStatus:
-    state: str  # READY, INDEXING, DONE or FAILED
-    message: str  # one line for the user ("" when there is nothing to say)
-    articles: int  # articles the chat answers from now
+class Job:
+    number: int
+    state: JobState
+    message: str  # one line for the person who started it
+
+
+@dataclass(frozen=True)
+class Article:
+    """One row of the library panel."""
+
+    doc_id: str
+    title: str
+    source: str | None
+    published: str | None
     passages: int
+    added: float | None  # when its file was saved (seconds since the epoch), if it can be told
+    uploaded: bool  # in the uploads folder, so removing it deletes the file
+
+
+@dataclass
+class _Pending:
+    number: int
+    done: str  # the message once the rebuild has run
+    expected: list[str] = field(default_factory=list)  # doc_ids that must be in the library afterwards
 
 
 class Library:
-    def __init__(self, assistant, index_dir: Path | None = None, sources: list[Path] | None = None):
+    def __init__(self, assistant, index_dir: Path | None = None, folders: list[Path] | None = None,
+                 uploads_dir: Path | None = None):
         self._assistant = assistant
         self.index_dir = Path(assistant.index_dir if index_dir is None else index_dir)
-        self.sources = [Path(p) for p in ([] if sources is None else sources)]
+        self.folders = [Path(p) for p in ([] if folders is None else folders)]
+        configured = assistant.settings.uploads_dir
+        self.uploads = Path(uploads_dir if uploads_dir is not None else configured or
+                            default_uploads_dir(self.index_dir))
         self._lock = threading.Lock()
-        self._pending: list[str] = []
+        self._queue: list[_Pending] = []
+        self._jobs: dict[int, Job] = {}
         self._worker: threading.Thread | None = None
-        self._status = self._make_status(READY, "")
+        self._refusal: str | None = None
+        self._checked = False
+        self._catalog: tuple[object, list[Article]] | None = None
+        # Removals not undone by the last start were final: their sessions are gone.
+        shutil.rmtree(self.uploads / TRASH_FOLDER, ignore_errors=True)
 
     @property
     def assistant(self):
         return self._assistant  # one read of one attribute: never half of a swap
 
     @property
-    def status(self) -> IndexStatus:
-        return self._status
-
-    @property
     def busy(self) -> bool:
         return self._worker is not None
 
-    def _make_status(self, state: str, message: str, assistant=None) -> IndexStatus:
-        assistant = self._assistant if assistant is None else assistant
-        return IndexStatus(state, message, len(assistant.documents), len(assistant.data.chunks))
+    def job(self, number: int) -> Job | None:
+        return self._jobs.get(number)
 
-    def uploads_refusal(self) -> str | None:
-        """Why articles cannot be added here, or ``None`` when they can.
+    # What is in it.
 
-        Indexing makes the index hold exactly the articles under ``sources``; if the index holds articles that are
-        not there (the server was started with other folders), indexing would drop them, so uploads are refused.
+    def articles(self) -> list[Article]:
+        """Every article the chat answers from now, by title; computed once per loaded index."""
+        assistant = self._assistant
+        if self._catalog is not None and self._catalog[0] is assistant:
+            return self._catalog[1]
+        passages: dict[str, int] = {}
+        for chunk in assistant.data.chunks:
+            passages[chunk.doc_id] = passages.get(chunk.doc_id, 0) + 1
+        uploads = os.path.realpath(self.uploads)
+        rows = []
+        for document in assistant.documents.values():
+            path = os.path.realpath(document.path)
+            try:
+                added = os.stat(path).st_mtime
+            except OSError:
+                added = None
+            rows.append(Article(document.doc_id, document.title, document.source, document.published,
+                                passages.get(document.doc_id, 0), added,
+                                os.path.dirname(path) == uploads))
+        rows.sort(key=lambda a: (a.title.casefold(), a.doc_id))
+        self._catalog = (assistant, rows)
+        return rows
+
+    # Changes.
+
+    def changes_refusal(self) -> str | None:
+        """Why articles cannot be added or removed here, or ``None`` when they can.
+
+        A rebuild makes the index hold exactly the articles of the folders; if the index holds articles that are
+        not there (the server was started with other folders), a rebuild would drop them, so changes are off.
         """
-        if not self.sources:
-            return "adding articles is off: the server was started without a sources folder (qa serve --sources)"
-        folder = self.sources[0]
-        if not folder.is_dir():
-            return f"adding articles is off: the sources folder {folder} does not exist"
+        with self._lock:
+            if not self._checked:
+                self._refusal = self._find_refusal()
+                self._checked = True
+            return self._refusal
+
+    def _find_refusal(self) -> str | None:
+        if not self.folders:
+            return "adding and removing articles is off: this server was started without an articles folder"
         try:
-            present = {d.doc_id for d in load_paths(self.sources, self._assistant.settings.max_file_bytes).documents}
-        except QAError as error:
-            return f"adding articles is off: {error}"
-        missing = sorted(set(self._assistant.documents) - present)
-        if missing:
-            return (f"adding articles is off: {len(missing)} indexed article(s) (e.g. {missing[0]}) are not in "
-                    f"{', '.join(map(str, self.sources))}; start qa serve with --sources naming the folders the "
-                    f"index was built from")
+            self.uploads.mkdir(parents=True, exist_ok=True)
+            present = {d.doc_id for d in self._load().documents}
+        except (OSError, QAError) as error:
+            return f"adding and removing articles is off: {getattr(error, 'strerror', None) or error}"
+        foreign = sorted(set(self._assistant.documents) - present)
+        if foreign:
+            return (f"adding and removing articles is off: {len(foreign)} article(s) of the index (e.g. "
+                    f"{foreign[0]}) are not in the folders this server was started with")
         return None
 
-    def add_files(self, files: list[str | Path]) -> UploadResult:
-        """Save the acceptable ``files`` and start indexing them; returns what was saved and what was refused."""
-        refusal = self.uploads_refusal()
+    def _check_changes(self) -> None:
+        refusal = self.changes_refusal()
         if refusal is not None:
-            return UploadResult(refused=[refusal])
-        with self._lock:
-            existing = set(self._assistant.documents) | set(self._pending)
-        result = save_uploads(files, self.sources[0], existing, self._assistant.settings.max_file_bytes)
-        if result.saved:
-            self._start(result.saved)
-        return result
+            raise InputError(refusal)
 
-    def _start(self, names: list[str]) -> None:
+    def add_files(self, files: list[str | Path]) -> tuple[int | None, UploadResult]:
+        """Save the acceptable ``files`` into the uploads folder and start indexing them: (job number or None
+        when nothing was saved, what was saved and refused)."""
+        refusal = self.changes_refusal()
+        if refusal is not None:
+            return None, UploadResult(refused=[refusal])
+        existing = set(self._assistant.documents) | self._queued_names()
+        result = save_uploads(files, self.uploads, existing, self._assistant.settings.max_file_bytes)
+        if not result.saved:
+            return None, result
+        number = self._submit(f"Added {_names(result.saved)} — you can ask about "
+                              f"{'it' if len(result.saved) == 1 else 'them'} now.", result.saved)
+        return number, result
+
+    def add_saved(self, name: str) -> int:
+        """Index ``name``, a file already saved into the uploads folder (a fetched page)."""
+        self._check_changes()
+        return self._submit(f"Added {name} — you can ask about it now.", [name])
+
+    def remove(self, doc_id: str) -> int:
+        """Take ``doc_id`` out of the library (undo with ``restore`` until ``forget``); returns the job number."""
+        self._check_changes()
+        article = next((a for a in self.articles() if a.doc_id == doc_id), None)
+        if article is None:
+            raise InputError(f"{doc_id} is not in the library")
+        if len(self._assistant.documents) <= 1:
+            raise InputError("the library needs at least one article; add another before removing this one")
+        if article.uploaded:
+            trash = self.uploads / TRASH_FOLDER
+            trash.mkdir(exist_ok=True)
+            os.replace(self.uploads / doc_id, trash / doc_id)
+        else:
+            self._write_removed(self._removed() | {doc_id})
+        return self._submit(f"Removed {doc_id}.", [])
+
+    def restore(self, doc_id: str) -> int:
+        """Undo ``remove(doc_id)``; returns the job number."""
+        self._check_changes()
+        trashed = self.uploads / TRASH_FOLDER / doc_id
+        if trashed.is_file():
+            os.replace(trashed, self.uploads / doc_id)
+        elif doc_id in self._removed():
+            self._write_removed(self._removed() - {doc_id})
+        else:
+            raise InputError(f"{doc_id} can no longer be restored")
+        return self._submit(f"Restored {doc_id}.", [doc_id])
+
+    def forget(self, doc_id: str) -> None:
+        """The undo of removing ``doc_id`` has passed: delete its file for good (articles folders keep theirs)."""
+        (self.uploads / TRASH_FOLDER / doc_id).unlink(missing_ok=True)
+
+    def sync(self) -> int:
+        """Make the index hold the library's articles now (``qa serve`` at start: uploads made while the index was
+        rebuilt from the articles folders alone); returns how many articles were added or dropped."""
+        if self.changes_refusal() is not None:
+            return 0
+        wanted = {d.doc_id for d in self._documents()}
+        changed = len(wanted ^ set(self._assistant.documents))
+        if changed:
+            self._rebuild()
+        return changed
+
+    # The background rebuild.
+
+    def _queued_names(self) -> set[str]:
         with self._lock:
-            self._pending.extend(names)
-            self._status = self._make_status(INDEXING, f"Indexing {_names(self._pending)}…")
+            return {name for pending in self._queue for name in pending.expected}
+
+    def _submit(self, done: str, expected: list[str]) -> int:
+        with self._lock:
+            number = len(self._jobs) + 1
+            self._jobs[number] = Job(number, "indexing", f"Indexing {_names(expected)}…" if expected
+                                     else "Updating the library…")
+            self._queue.append(_Pending(number, done, list(expected)))
             if self._worker is None:
                 self._worker = threading.Thread(target=self._work, name="qa-indexer", daemon=True)
                 self._worker.start()
+        return number
 
     def _work(self) -> None:
-        from embeddings.indexer import index_paths
-
         while True:
             with self._lock:
-                names, self._pending = self._pending, []
-                if not names:
+                batch, self._queue = self._queue, []
+                if not batch:
                     self._worker = None
                     return
-                self._status = self._make_status(INDEXING, f"Indexing {_names(names)}…")
-            old = self._assistant
             try:
-                index_paths(self.sources, self.index_dir, old.settings, embedder=old.embedder)
-                fresh = type(old).load(self.index_dir, old.settings, embedder=old.embedder)
+                self._rebuild()
             except QAError as error:
-                self._set_failed(f"Could not add {_names(names)}: {error}")
+                self._finish(batch, failed=f"The library is unchanged: {error}")
                 continue
             except Exception as error:  # noqa: BLE001 - the worker must report, never die silently
                 traceback.print_exc(file=sys.stderr)
-                self._set_failed(f"Could not add {_names(names)}: internal error ({type(error).__name__}); "
-                                 f"the library is unchanged")
+                self._finish(batch, failed=f"The library is unchanged: internal error ({type(error).__name__})")
                 continue
-            added = [n for n in names if n in fresh.documents]
-            left_out = [n for n in names if n not in fresh.documents]
-            message = f"Added {_names(added)} — you can ask about {'it' if len(added) == 1 else 'them'} now." \
-                if added else ""
-            if left_out:
-                message += f" Not indexed: {_names(left_out)}."
-            with self._lock:
-                self._assistant = fresh
-                self._status = self._make_status(DONE if added else FAILED, message.strip(), fresh)
+            self._finish(batch)
 
-    def _set_failed(self, message: str) -> None:
+    def _finish(self, batch: list[_Pending], failed: str | None = None) -> None:
+        documents = self._assistant.documents
         with self._lock:
-            self._status = self._make_status(FAILED, " ".join(message.split()))
+            for pending in batch:
+                missing = [name for name in pending.expected if name not in documents]
+                if failed is not None:
+                    self._jobs[pending.number] = Job(pending.number, "failed", " ".join(failed.split()))
+                elif missing:
+                    self._jobs[pending.number] = Job(pending.number, "failed",
+                                                     f"Could not add {_names(missing)}.")
+                else:
+                    self._jobs[pending.number] = Job(pending.number, "done", pending.done)
+
+    def _rebuild(self) -> None:
+        from embeddings.indexer import index_documents
+
+        old = self._assistant
+        documents = self._documents()
+        if not documents:
+            raise DocumentError("the library would be empty")
+        index_documents(documents, self.index_dir, old.settings, embedder=old.embedder)
+        fresh = type(old).load(self.index_dir, old.settings, embedder=old.embedder)
+        self._assistant = fresh
+
+    def _documents(self):
+        removed = self._removed()
+        return [d for d in self._load().documents if d.doc_id not in removed]
+
+    def _load(self):
+        return load_paths([*self.folders, self.uploads], self._assistant.settings.max_file_bytes)
+
+    def _removed(self) -> set[str]:
+        try:
+            return set(json.loads((self.uploads / REMOVED_FILE).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError, TypeError) as error:
+            raise DocumentError(f"{self.uploads / REMOVED_FILE} cannot be read ({error})") from None
+
+    def _write_removed(self, removed: set[str]) -> None:
+        target = self.uploads / REMOVED_FILE
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.part")
+        temporary.write_text(json.dumps(sorted(removed), ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, target)
 
     def wait(self, timeout: float = 120.0) -> bool:
-        """Block until no indexing is running (tests and shutdown); False if it is still running at ``timeout``."""
+        """Block until no rebuild is running (tests and shutdown); False if it is still running at ``timeout``."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             worker = self._worker

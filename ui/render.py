@@ -9,16 +9,17 @@ reference, which Markdown shows as the character itself and never parses.
 from __future__ import annotations
 
 import datetime
-
 import html
 import string
+from dataclasses import replace
 
 from qa.records import Citation, Document, Response
-from ui.library import DONE, FAILED, INDEXING, IndexStatus
+from ui.library import Article, Job
 from ui.session import ShownTurn
 
 _MARKDOWN_SAFE = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 SNIPPET_CHARS = 160
+LIBRARY_ROWS = 200  # rows shown at once; a search narrows a large library
 
 
 def escape(text: str) -> str:
@@ -36,7 +37,8 @@ def escape_markdown(text: str) -> str:
 
 
 def cite_mark(n: int) -> str:
-    return f"<sup>[{n}]</sup>"
+    """``[n]`` in a chat message: a link the page's script turns into "show source n" (keyboard reachable)."""
+    return f'<sup><a href="#source-{n}" class="qa-cite" title="Show source {n}">[{n}]</a></sup>'
 
 
 def question_markdown(question: str) -> str:
@@ -48,41 +50,64 @@ def _bold_span(text: str, start: int, end: int, escaper) -> str:
     return f"{escaper(text[:start])}<strong>{escaper(text[start:end])}</strong>{escaper(text[end:])}".strip()
 
 
-def answer_markdown(turn: ShownTurn, show_more: bool = False) -> str:
-    """The chat message for one turn: the answer in bold with its citation marker, the sentence it comes from,
-    other answers when asked for, and small print (how the question was understood, confidence, timings).
-    "Not found in the articles" when the reader abstains, with the closest passages."""
+def confidence_word(score: float, sure: float) -> str:
+    """"likely" or "unsure", with the number on hover."""
+    word = "likely" if score >= sure else "unsure"
+    return f'<span class="qa-conf qa-{word}" title="confidence {score:.2f}">{word}</span>'
+
+
+def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5) -> str:
+    """The chat message for one turn, in plain words: the answer in bold with its citation and how sure it is
+    (below ``sure``: "I am not sure: …"), the sentence it comes from, its source, other answers when asked for,
+    how a follow-up was read when that differs from what was typed, and a collapsed details line. "Not found in
+    the articles" when the reader abstains, with the closest passages."""
     response = turn.response
     lines = []
     if response.answer is None:
-        lines.append("**Not found in the articles.** These passages come closest (open them under Sources):")
+        lines.append("**Not found in the articles.** These passages come closest:")
         lines.append("\n".join(f"- {cite_mark(c.n)} “{escape_markdown(_snippet(c.text))}” "
-                               f"<small>{escape_markdown(c.doc_id)}</small>" for c in response.citations[:3]))
+                               f"<small>{escape_markdown(short_title(c.title))}</small>"
+                               for c in response.citations[:3]))
     else:
         answer, n = response.answer, response.answer_citations[0]
-        lines.append(f"**{escape_markdown(answer.text)}** {cite_mark(n)}")
+        doubt = "I am not sure: " if answer.score < sure else ""
+        lines.append(f"{doubt}**{escape_markdown(answer.text)}** {cite_mark(n)} {confidence_word(answer.score, sure)}")
         if turn.sentence is not None:
             start, end = answer.start - turn.sentence[0], answer.end - turn.sentence[0]
             sentence = _bold_span(turn.sentence_text, start, end, escape_markdown)
             lines.append(f"> {sentence} {cite_mark(n)}")
+        cited = next(c for c in response.citations if c.n == n)
+        lines.append(f'<span class="qa-src">{escape_markdown(source_line(cited))}</span>')
         if show_more and len(response.answers) > 1:
-            others = " · ".join(f"{escape_markdown(a.text)} {cite_mark(m)} ({a.score:.2f})"
+            others = " · ".join(f"{escape_markdown(a.text)} {cite_mark(m)} {confidence_word(a.score, sure)}"
                                 for a, m in zip(response.answers[1:], response.answer_citations[1:]))
             lines.append(f"Other possible answers: {others}")
-    lines.append(f"<small>{small_print(response)}</small>")
+    if turn.read_as is not None:
+        lines.append(f'<span class="qa-read-as">Read as: {escape_markdown(turn.read_as)}</span>')
+    lines.append(f"<details><summary>details</summary>{escape_markdown(details_line(response))}</details>"
+                 f'<button type="button" class="qa-copy-message" title="Copy the answer, its sentence and its '
+                 f'source">Copy</button>')
     return "\n\n".join(lines)
 
 
-def small_print(response: Response) -> str:
+def source_line(citation: Citation) -> str:
+    """"Title · source · 10 Dec 2007": the article an answer comes from, as a reader names it."""
+    return " · ".join(part for part in (short_title(citation.title),
+                                        provenance(citation.source, citation.published, citation.page)) if part)
+
+
+def details_line(response: Response) -> str:
+    """What a curious user may open: timings, the answer's confidence and where it sits in its article."""
     parts = []
-    if response.resolved_question != response.question:
-        parts.append(f"understood as “{escape_markdown(response.resolved_question)}”")
-    if response.answer is not None:
-        parts.append(f"confidence {response.answer.score:.2f}")
     timings = response.timings_ms
     if "total" in timings:
-        detail = ", ".join(f"{name} {timings[name]:.0f} ms" for name in ("retrieve", "read") if name in timings)
-        parts.append(f"{timings['total']:.0f} ms" + (f" ({detail})" if detail else ""))
+        detail = ", ".join(f"{label} {timings[name]:.0f} ms" for name, label in
+                           (("retrieve", "finding passages"), ("read", "reading")) if name in timings)
+        parts.append(f"answered in {timings['total']:.0f} ms" + (f" ({detail})" if detail else ""))
+    answer = response.answer
+    if answer is not None:
+        parts.append(f"confidence {answer.score:.2f}")
+        parts.append(f"{answer.doc_id}, characters {answer.start:,}–{answer.end:,}")
     return " · ".join(parts)
 
 
@@ -114,13 +139,29 @@ def short_title(title: str, limit: int = 90) -> str:
     return title if len(title) <= limit else title[:limit].rsplit(" ", 1)[0] + " …"
 
 
-def sources_html(turn: ShownTurn | None) -> str:
-    """The Sources panel for one turn: the answer with a copy button, then one card per citation."""
+def card_order(turn: ShownTurn) -> list[Citation]:
+    """The answer's own passage first, then the rest by relevance (not the alternative answers' passages first,
+    as the citation numbers have them)."""
+    citations = list(turn.response.citations)
+    if turn.response.answer is None:
+        return sorted(citations, key=lambda c: -c.score)
+    first = turn.response.answer_citations[0]
+    return ([c for c in citations if c.n == first]
+            + sorted((c for c in citations if c.n != first), key=lambda c: -c.score))
+
+
+def sources_html(turn: ShownTurn | None, show_more: bool = False, focus: int | None = None) -> str:
+    """The Sources panel for one turn: the answer with a copy button, then one card per citation.
+
+    Only the answer's own card is badged "answer" and shows its span marked; a card holding another candidate
+    answer is badged "also", and marks it, only when the chat shows other answers (``show_more``). ``focus`` is
+    the card picked from the chat (``[n]``), which the page scrolls to.
+    """
     if turn is None:
         return ('<div class="qa-empty">Ask a question: the passages each answer comes from appear here, and '
                 'clicking one opens the whole article.</div>')
     response = turn.response
-    parts = ['<div class="qa-sources">']
+    parts = [f'<div class="qa-sources" data-focus="{"" if focus is None else focus}">']
     if response.answer is None:
         parts.append(f'<div class="qa-answer-box qa-none"><div class="qa-label">For “{escape(turn.question)}”</div>'
                      f'<div class="qa-answer-text">Not found in the articles</div>'
@@ -133,17 +174,20 @@ def sources_html(turn: ShownTurn | None) -> str:
                      f'<span class="qa-n">{response.answer_citations[0]}</span></div>'
                      f'<button type="button" class="qa-copy" data-copy="{copy}">Copy answer</button>'
                      f'<div class="qa-hint">Click a source to read the whole article.</div></div>')
-    answer_numbers = set(response.answer_citations)
-    for c in response.citations:
-        badge = '<span class="qa-badge">answer</span>' if c.n in answer_numbers else ""
+    first = response.answer_citations[0] if response.answer is not None else None
+    others = set(response.answer_citations[1:]) if show_more else set()
+    for c in card_order(turn):
+        badge = ('<span class="qa-badge">answer</span>' if c.n == first else
+                 '<span class="qa-badge qa-also">also</span>' if c.n in others else "")
+        marked = c if c.n == first or c.n in others else replace(c, answer_start=None, answer_end=None)
         parts.append(
-            f'<div class="qa-source" role="button" tabindex="0" data-n="{c.n}" '
-            f'title="Open the whole article with this passage highlighted">'
+            f'<div class="qa-source{" qa-focus" if c.n == focus else ""}" role="button" tabindex="0" '
+            f'data-n="{c.n}" id="qa-source-{c.n}" title="Open the whole article with this passage highlighted">'
             f'<div class="qa-source-head"><span class="qa-n">{c.n}</span>'
             f'<span class="qa-title">{escape(c.title)}</span>{badge}</div>'
             f'<div class="qa-meta">{_known(provenance(c.source, c.published, c.page))}'
-            f'<code>{escape(c.doc_id)}</code> · relevance {c.score:.2f}</div>'
-            f'<div class="qa-passage">{passage_html(c)}</div>'
+            f'<code>{escape(c.doc_id)}</code></div>'
+            f'<div class="qa-passage">{passage_html(marked)}</div>'
             f'<div class="qa-open">Open article ›</div></div>')
     parts.append("</div>")
     return "".join(parts)
@@ -180,8 +224,7 @@ def article_html(document: Document, citation: Citation) -> str:
     return (f'<div class="qa-article"><div class="qa-article-head">'
             f'<div class="qa-article-title">{escape(document.title)}</div>'
             f'<div class="qa-meta">{_known(provenance(document.source, document.published, citation.page))}'
-            f'<code>{escape(document.doc_id)}</code> · source [{citation.n}] · characters '
-            f'{start:,}–{end:,}</div></div>'
+            f'<code>{escape(document.doc_id)}</code> · source [{citation.n}]</div></div>'
             f'<div class="qa-article-text">{escape(text[:start])}<mark class="qa-passage" id="qa-passage">{inner}'
             f'</mark>{escape(text[end:])}</div></div>')
 
@@ -190,21 +233,47 @@ def article_placeholder() -> str:
     return '<div class="qa-empty">Click a source to read its whole article here.</div>'
 
 
-def status_html(status: IndexStatus) -> str:
-    """The note above the chat while articles are being added, and after."""
-    if status.state == INDEXING:
+def job_html(job: Job | None, undo: str | None = None) -> str:
+    """The note beside the upload box about this session's last change to the library ("" when there is none);
+    ``undo`` names a removed article whose removal can still be undone."""
+    if job is None:
+        return ""
+    if job.state == "indexing":
         return (f'<div class="qa-status qa-indexing" role="status"><span class="qa-spinner"></span>'
-                f'{escape(status.message)} You can keep asking meanwhile.</div>')
-    if status.state == DONE:
-        return f'<div class="qa-status qa-done" role="status">✓ {escape(status.message)}</div>'
-    if status.state == FAILED:
-        return f'<div class="qa-status qa-failed" role="alert">{escape(status.message)}</div>'
-    return ""
+                f'{escape(job.message)} You can keep asking meanwhile.</div>')
+    if job.state == "failed":
+        return f'<div class="qa-status qa-failed" role="alert">{escape(job.message)}</div>'
+    button = (f' <button type="button" class="qa-undo" data-doc="{escape(undo)}">Undo</button>'
+              if undo is not None else "")
+    return f'<div class="qa-status qa-done" role="status">✓ {escape(job.message)}{button}</div>'
 
 
-def library_line(status: IndexStatus) -> str:
-    return (f'<div class="qa-library">Answering from {status.articles:,} article{"s" * (status.articles != 1)} '
-            f'({status.passages:,} passages)</div>')
+def library_line(articles: int, passages: int) -> str:
+    return (f'<div class="qa-library-line">Answering from {articles:,} article{"s" * (articles != 1)} '
+            f'({passages:,} passages)</div>')
+
+
+def library_html(articles: list[Article], query: str = "", can_remove: bool = True,
+                 limit: int = LIBRARY_ROWS) -> str:
+    """The library panel: the articles whose title (or file name) holds ``query``, each with a remove button."""
+    wanted = " ".join(query.split()).casefold()
+    found = [a for a in articles if wanted in a.title.casefold() or wanted in a.doc_id.casefold()]
+    count = (f"{len(articles):,} article{'s' * (len(articles) != 1)}" if not wanted else
+             f"{len(found):,} of {len(articles):,} articles match “{escape(query.strip())}”")
+    rows = []
+    for article in found[:limit]:
+        meta = [provenance(article.source, article.published), f"{article.passages:,} passages"]
+        if article.added is not None:
+            meta.append(f"added {datetime.datetime.fromtimestamp(article.added):%-d %b %Y %H:%M}")
+        remove = (f'<button type="button" class="qa-remove" data-doc="{escape(article.doc_id)}" '
+                  f'aria-label="Remove {escape(article.title)}">Remove</button>' if can_remove else "")
+        rows.append(f'<li class="qa-article-row"><div class="qa-row-text"><div class="qa-title">'
+                    f'{escape(article.title)}</div><div class="qa-meta">{_known(" · ".join(m for m in meta if m))}'
+                    f'<code>{escape(article.doc_id)}</code></div></div>{remove}</li>')
+    more = (f'<div class="qa-hint">{len(found) - limit:,} more: search to narrow the list.</div>'
+            if len(found) > limit else "")
+    return (f'<div class="qa-library"><div class="qa-label">{count}</div>'
+            f'<ul class="qa-article-list">{"".join(rows)}</ul>{more}</div>')
 
 
 def notice_html(message: str, kind: str = "error") -> str:
@@ -213,3 +282,36 @@ def notice_html(message: str, kind: str = "error") -> str:
         return ""
     role = "alert" if kind == "error" else "status"
     return f'<div class="qa-notice qa-{kind}" role="{role}">{escape(" ".join(message.split()))}</div>'
+
+
+def conversation_markdown(session, sure: float = 0.5, now: datetime.datetime | None = None) -> str:
+    """The conversation as a Markdown file a person keeps: each question, its answer with its sentence and how
+    sure it is, and the numbered sources with where each passage sits in its article, so every quote can be
+    checked."""
+    now = datetime.datetime.now() if now is None else now
+    lines = ["# Conversation with News QA", "",
+             f"Exported {now:%-d %b %Y %H:%M} · {len(session.turns)} question{'s' * (len(session.turns) != 1)}", ""]
+    for number, turn in enumerate(session.turns, 1):
+        response = turn.response
+        lines += [f"## {number}. {_one_line(turn.question)}", ""]
+        if turn.read_as is not None:
+            lines += [f"Read as: {_one_line(turn.read_as)}", ""]
+        if response.answer is None:
+            lines += ["Not found in the articles. The closest passages are below.", ""]
+        else:
+            answer = response.answer
+            word = "likely" if answer.score >= sure else "unsure"
+            lines += [f"**Answer:** {_one_line(answer.text)} [{response.answer_citations[0]}] — {word} "
+                      f"(confidence {answer.score:.2f})", ""]
+            if turn.sentence_text:
+                lines += [f"> {_one_line(turn.sentence_text)}", ""]
+        lines.append("Sources:")
+        for c in response.citations:
+            lines.append(f"- [{c.n}] {source_line(c)} — {c.doc_id}, characters {c.start:,}–{c.end:,}")
+            lines.append(f"  > {_one_line(c.text)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
+import sys
 from pathlib import Path
 
 from qa.config import Settings
@@ -76,9 +78,9 @@ def check_port_free(host: str, port: int) -> None:
                              f"server or pass --port") from None
 
 
-def launch(assistant, *, host: str, port: int, index_dir: Path, sources: list[Path],
+def launch(assistant, *, host: str, port: int, index_dir: Path, articles: list[Path],
            auth: tuple[str, str] | None = None, share: bool = False, block: bool = True,
-           feedback: Path | None = None):
+           feedback: Path | None = None, uploads: Path | None = None):
     """Build the chat for ``assistant`` and serve it. With ``block=False`` it returns the running Gradio app
     (call ``.close()`` on it); tests use that to serve in-process."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -92,9 +94,9 @@ def launch(assistant, *, host: str, port: int, index_dir: Path, sources: list[Pa
     max_file = assistant.settings.max_file_bytes
     guard = Middleware(Guard, upload_folder=get_upload_folder(), max_body_bytes=MAX_REQUEST_BYTES,
                        max_upload_bytes=max_file * UPLOAD_FILES_PER_REQUEST + 100_000)
-    blocked = {str(Path(p).absolute()) for p in [index_dir, *sources, CODE_ROOT]}
+    blocked = {str(Path(p).absolute()) for p in [index_dir, *articles, CODE_ROOT]}
     blocked |= {os.path.realpath(p) for p in blocked}
-    app = build_app(assistant, index_dir=index_dir, sources=sources, feedback_path=feedback)
+    app = build_app(assistant, index_dir=index_dir, articles=articles, feedback_path=feedback, uploads_dir=uploads)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     app.launch(server_name=host, server_port=port, auth=auth, share=share, show_error=False, quiet=True,
                footer_links=[], css=CSS, theme=theme(), blocked_paths=sorted(blocked), max_file_size=max_file,
@@ -102,18 +104,38 @@ def launch(assistant, *, host: str, port: int, index_dir: Path, sources: list[Pa
     return app
 
 
-def serve(index_dir: Path, host: str, port: int, settings: Settings, sources: list[Path], share: bool = False,
-          auth: str | None = None, feedback: Path | None = None) -> int:
-    """``qa serve``: check the address and login, load the index, warm the models, serve until stopped."""
+def _log_user_errors() -> None:
+    """A user's mistake goes to the server log as the one line the user saw (ui/handlers.py logs it)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    chat_log = logging.getLogger("qa.chat")
+    chat_log.addHandler(handler)
+    chat_log.setLevel(logging.INFO)
+    chat_log.propagate = False
+
+
+def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: list[Path], share: bool = False,
+          auth: str | None = None, feedback: Path | None = None, uploads: Path | None = None) -> int:
+    """``qa serve``: check the address and login, load the index, bring in articles uploaded while it was rebuilt
+    without them, warm the models, serve until stopped."""
     from qa.assistant import Assistant
+    from ui.library import Library
 
     login = parse_auth(os.environ.get(AUTH_ENV) if auth is None else auth)
+    _log_user_errors()
     check_exposure(host, share, login)
     check_port_free(host, port)
-    assistant = Assistant.load(index_dir, settings)
+    library = Library(Assistant.load(index_dir, settings), index_dir, articles, uploads)
+    refusal = library.changes_refusal()
+    if refusal is not None:
+        print(f"note: {refusal}; start qa serve with --articles naming the folders the index was built from",
+              file=sys.stderr, flush=True)
+    elif library.sync():
+        print(f"indexed the articles of {library.uploads} and {', '.join(map(str, articles))}", flush=True)
+    assistant = library.assistant
     # Load the embedder and spaCy now: the first user should not wait seconds for them.
     assistant.answer("What happened?")
     print(f"serving {len(assistant.documents)} articles on http://{host}:{port}", flush=True)
-    launch(assistant, host=host, port=port, index_dir=index_dir, sources=sources, auth=login, share=share,
-           feedback=feedback)
+    launch(assistant, host=host, port=port, index_dir=index_dir, articles=articles, auth=login, share=share,
+           feedback=feedback, uploads=library.uploads)
     return 0

@@ -1,14 +1,15 @@
 """One browser's chat: the conversation, what was shown for each turn, and that person's settings.
 
-Gradio keeps one ``ChatSession`` per browser tab (``gr.State``). The assistant is passed to each question rather
-than kept, because the library may swap in a new one after articles are added; the history carries over.
+Gradio keeps one ``ChatSession`` per browser tab (``gr.State``), and a copy in the browser (``ui/saved_chat.py``)
+brings it back after a reload. The assistant is passed to each question rather than kept, because the library
+may swap in a new one after articles are added or removed; the history carries over.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qa.conversation import Conversation
+from qa.conversation import Conversation, Resolution, Turn, without_opener
 from qa.errors import InputError
 from qa.records import Answer, Response
 
@@ -19,12 +20,20 @@ MAX_TURNS = 500  # a tab kept open for a day; bounds what one session holds in m
 class ShownTurn:
     """A question and its response as the chat shows them."""
 
-    question: str  # as typed
+    question: str  # as typed (tidied)
+    resolution: Resolution  # how it was read: ``resolution.question`` without the context terms
     response: Response
     title: str  # the title of the answer's article ("" when there is no answer)
     sentence: tuple[int, int] | None  # article offsets of the sentence(s) holding the answer
     sentence_text: str  # article_text[sentence[0]:sentence[1]]
     vote: str | None = None  # "up", "down" or None
+
+    @property
+    def read_as(self) -> str | None:
+        """The question as the assistant read it, when it says more than what was typed (not when it only drops
+        a leading "and")."""
+        read = self.resolution.question
+        return None if _words(read) == _words(without_opener(self.question)) else read
 
 
 @dataclass
@@ -34,6 +43,10 @@ class ChatSession:
     show_more: bool = False
     turns: list[ShownTurn] = field(default_factory=list)
     selected: int | None = None  # index of the turn whose sources are shown
+    focus: int | None = None  # the citation whose card was last picked from the chat ([n])
+    opened: int | None = None  # the citation whose article is open
+    jobs: list[int] = field(default_factory=list)  # library jobs this session started and has not yet been told of
+    undo: str | None = None  # the article this session removed, while its removal can still be undone
 
     @classmethod
     def start(cls, assistant) -> "ChatSession":
@@ -45,14 +58,20 @@ class ChatSession:
             raise InputError(f"this conversation has {MAX_TURNS} questions; start a new conversation")
         self.conversation.assistant = assistant
         response = self.conversation.ask(question, k=self.top_k)
-        answer = response.answer
-        title = assistant.documents[answer.doc_id].title if answer is not None else ""
-        sentence = answer_sentence(assistant, answer)
-        text = assistant.documents[answer.doc_id].text[sentence[0]:sentence[1]] if sentence is not None else ""
-        turn = ShownTurn(response.question, response, title, sentence, text)
+        turn = shown_turn(assistant, self.conversation.turns[-1].resolution, response)
         self.turns.append(turn)
-        self.selected = len(self.turns) - 1
+        self.select(len(self.turns) - 1)
         return turn
+
+    def select(self, number: int | None) -> None:
+        self.selected, self.focus, self.opened = number, None, None
+
+    def truncate(self, number: int) -> None:
+        """Forget turn ``number`` and every later one (a retry or an edit asks again from there)."""
+        del self.turns[number:]
+        self.conversation.turns = [Turn(t.question, t.resolution, t.response, None)
+                                   for t in self.turns[-self.conversation.max_turns:]]
+        self.select(len(self.turns) - 1 if self.turns else None)
 
     def turn(self, number: object) -> ShownTurn:
         """The turn at index ``number`` (0 = the first question); InputError for anything else."""
@@ -63,10 +82,28 @@ class ChatSession:
                              f"(it has {len(self.turns)})")
         return self.turns[number]
 
+    @property
+    def shown(self) -> ShownTurn | None:
+        return None if self.selected is None else self.turns[self.selected]
+
     def reset(self) -> None:
         self.conversation.reset()
         self.turns.clear()
-        self.selected = None
+        self.select(None)
+
+
+def _words(text: str) -> list[str]:
+    return "".join(c for c in text.casefold() if c.isalnum() or c.isspace()).split()
+
+
+def shown_turn(assistant, resolution: Resolution, response: Response, vote: str | None = None) -> ShownTurn:
+    """What the chat shows of ``response``: its answer's article title and sentence, looked up in ``assistant``."""
+    answer = response.answer
+    document = assistant.documents.get(answer.doc_id) if answer is not None else None
+    sentence = answer_sentence(assistant, answer) if document is not None else None
+    text = document.text[sentence[0]:sentence[1]] if sentence is not None else ""
+    return ShownTurn(response.question, resolution, response, document.title if document else "", sentence, text,
+                     vote)
 
 
 def answer_sentence(assistant, answer: Answer | None) -> tuple[int, int] | None:

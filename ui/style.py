@@ -27,7 +27,6 @@ CSS = """
 .qa-notice { padding: 6px 10px; border-radius: 6px; font-size: 0.9rem; margin-top: 4px; }
 .qa-error { background: #fdecec; color: #7a1717; }
 .qa-info { background: #eef4ff; color: #1d3f7a; }
-.qa-library { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 #qa-chat .message small, #qa-chat small { font-size: 0.75rem; color: var(--body-text-color-subdued); }
 #qa-chat blockquote { margin: 6px 0; padding-left: 10px; border-left: 3px solid #c9d3e6; font-style: normal; }
 #qa-chat blockquote strong { font-size: inherit; }
@@ -66,42 +65,124 @@ CSS = """
                     -webkit-box-orient: vertical; overflow: hidden; }
 .qa-article-text { white-space: pre-wrap; line-height: 1.55; font-size: 0.95rem; }
 .qa-article mark.qa-passage { background: #dfe9ff; color: inherit; border-radius: 3px; padding: 1px 0; }
+.qa-conf { font-size: 0.75rem; border-radius: 999px; padding: 0 6px; margin-left: 4px; cursor: help; }
+.qa-likely { background: #e9f7ee; color: #17522c; }
+.qa-unsure { background: #fff7e0; color: #6b4e00; }
+.qa-src, .qa-read-as { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+#qa-chat details { font-size: 0.75rem; color: var(--body-text-color-subdued); display: inline-block; margin-right: 8px; }
+#qa-chat details summary { cursor: pointer; }
+#qa-chat a.qa-cite { color: #2855a5; text-decoration: none; font-weight: 600; cursor: pointer; }
+#qa-chat a.qa-cite:hover, #qa-chat a.qa-cite:focus { text-decoration: underline; }
+.qa-copy-message { font-size: 0.75rem; padding: 1px 8px; border-radius: 6px; border: 1px solid #c9d3e6;
+                   background: white; cursor: pointer; vertical-align: top; }
+.qa-source.qa-focus { border-color: #2855a5; box-shadow: 0 0 0 2px rgba(40, 85, 165, 0.35); }
+.qa-also { background: #eef4ff; color: #1d3f7a; border-color: #9aa9c6; }
+.qa-library { display: flex; flex-direction: column; gap: 6px; }
+.qa-article-list { list-style: none; margin: 0; padding: 0; max-height: 50vh; overflow-y: auto; }
+.qa-article-row { display: flex; align-items: center; gap: 8px; border-bottom: 1px solid #eef1f6; padding: 6px 2px; }
+.qa-row-text { flex: 1; min-width: 0; }
+.qa-remove, .qa-undo { font-size: 0.75rem; padding: 2px 8px; border-radius: 6px; border: 1px solid #c9a0a0;
+                       background: white; cursor: pointer; }
+.qa-undo { border-color: #5cb27a; margin-left: 6px; }
+.qa-library-line { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 6px; }
 """
 
-# js_on_load of the Sources panel: a click (or Enter) on a card opens its article; "Copy answer" copies.
+# js_on_load of the Sources panel: a click (or Enter) on a card opens its article; "Copy answer" copies; a new answer
+# (or card picked from the chat) brings the panel to its top (or to that card). It also listens once to the chat:
+# "[n]" in an answer asks the server for that answer's card n (a second click opens its article), and an answer's
+# Copy button copies the answer, its sentence and its source without the page's furniture.
 SOURCES_JS = """
-const open = (card) => trigger('click', {n: Number(card.dataset.n)});
-const copied = (button) => {
+const copied = (button, label) => {
   button.textContent = 'Copied ✓';
-  setTimeout(() => { button.textContent = 'Copy answer'; }, 1500);
+  setTimeout(() => { button.textContent = label; }, 1500);
 };
-const fallbackCopy = (text, button) => {
-  const area = document.createElement('textarea');
-  area.value = text;
-  area.style.position = 'fixed';
-  area.style.opacity = '0';
-  document.body.appendChild(area);
-  area.select();
-  try { document.execCommand('copy'); copied(button); } finally { area.remove(); }
+const copy = (text, button, label) => {
+  const fallback = () => {
+    const area = document.createElement('textarea');
+    area.value = text;
+    area.style.position = 'fixed';
+    area.style.opacity = '0';
+    document.body.appendChild(area);
+    area.select();
+    try { document.execCommand('copy'); copied(button, label); } finally { area.remove(); }
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(() => copied(button, label), fallback);
+  } else {
+    fallback();
+  }
 };
 element.addEventListener('click', (event) => {
   const button = event.target.closest('.qa-copy');
   if (button) {
     event.stopPropagation();
-    const text = button.dataset.copy;
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(() => copied(button), () => fallbackCopy(text, button));
-    } else {
-      fallbackCopy(text, button);
-    }
+    copy(button.dataset.copy, button, 'Copy answer');
     return;
   }
   const card = event.target.closest('.qa-source');
-  if (card) open(card);
+  if (card) trigger('click', {n: Number(card.dataset.n)});
 });
 element.addEventListener('keydown', (event) => {
   const card = event.target.closest('.qa-source');
-  if (card && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(card); }
+  if (card && (event.key === 'Enter' || event.key === ' ')) {
+    event.preventDefault();
+    trigger('click', {n: Number(card.dataset.n)});
+  }
+});
+const settle = () => {
+  const panel = element.querySelector('.qa-sources');
+  if (!panel) return;
+  const card = panel.dataset.focus ? panel.querySelector('#qa-source-' + panel.dataset.focus) : null;
+  if (card) {
+    panel.scrollTop += card.getBoundingClientRect().top - panel.getBoundingClientRect().top - 4;
+    card.focus({preventScroll: true});
+  } else {
+    panel.scrollTop = 0;
+  }
+};
+watch('value', () => requestAnimationFrame(settle));
+if (!window.qaChatListening) {
+  window.qaChatListening = true;
+  // Capture, so the chat's own handlers (selecting a message) never see these clicks.
+  document.addEventListener('click', (event) => {
+    const chat = event.target.closest('#qa-chat');
+    if (!chat) return;
+    const bot = event.target.closest('[data-testid="bot"]');
+    const cite = event.target.closest('a.qa-cite');
+    const copyButton = event.target.closest('.qa-copy-message');
+    if (!bot || !(cite || copyButton)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    if (cite) {
+      const turn = Array.from(chat.querySelectorAll('[data-testid="bot"]')).indexOf(bot);
+      trigger('click', {cite: Number(cite.textContent.replace(/[^0-9]/g, '')), turn: turn});
+      return;
+    }
+    const message = bot.cloneNode(true);
+    message.querySelectorAll('details, button, .qa-cite, .qa-conf, .qa-read-as').forEach((n) => n.remove());
+    const text = message.innerText.split('\\n').map((line) => line.trim()).filter(Boolean).join('\\n');
+    copy(text, copyButton, 'Copy');
+  }, true);
+  // Enter on a focused [n] clicks it (the browser's own activation); the message must not take it as a select.
+  document.addEventListener('keydown', (event) => {
+    if (event.target.closest && event.target.closest('#qa-chat a.qa-cite')) event.stopPropagation();
+  }, true);
+}
+"""
+
+# js_on_load of the Library panel: Remove asks the server to take that article out.
+LIBRARY_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('.qa-remove');
+  if (button) trigger('click', {remove: button.dataset.doc});
+});
+"""
+
+# js_on_load of the note beside the upload box: Undo puts a removed article back.
+NOTE_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('.qa-undo');
+  if (button) trigger('click', {undo: button.dataset.doc});
 });
 """
 

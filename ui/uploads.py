@@ -1,4 +1,4 @@
-"""Articles added from the chat: check each uploaded file and save it into the sources folder.
+"""Articles added from the chat: check each uploaded file and save it into the uploads folder.
 
 A file is accepted when its name ends in one of ``ARTICLE_SUFFIXES`` (text, web page, PDF), it is at most ``max_bytes`` long, it reads as the
 indexer would read it (UTF-8 or a byte-order mark, no NUL bytes, not empty), and no article of that name is in
@@ -63,7 +63,7 @@ def save_uploads(files: list[str | Path], folder: Path, existing: set[str], max_
             check_upload(path, name, taken, max_bytes)
             _save(path.read_bytes(), folder / name)
         except DocumentError as error:
-            result.refused.append(str(error))
+            result.refused.append(error.plain)
             continue
         except OSError as error:
             result.refused.append(f"{name}: could not be saved ({error.strerror or error})")

@@ -1,5 +1,5 @@
 """One real ``qa serve`` for the UI tests: a subprocess on a free port, over a copy of the seed index and a
-temporary copy of seeds/ (uploads land there, never in the repository), with its own feedback file."""
+temporary copy of seeds/, with its own uploads folder and feedback file (nothing lands in the repository)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ MAX_FILE_BYTES = 50_000  # small, so the size limit is cheap to hit
 @dataclass
 class UiServer:
     url: str
-    sources: Path
+    sources: Path  # the articles folder (never written to)
+    uploads: Path  # where the chat saves added articles
     index_dir: Path
     feedback: Path
     log: Path
@@ -36,6 +37,7 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
     shutil.copytree(SEEDS, sources)
     index_dir = root / "index"
     shutil.copytree(seed_index, index_dir)  # the same articles: serving needs no re-embedding
+    uploads = root / "uploads"
     feedback = root / "votes" / "feedback.jsonl"
     log = root / "serve.log"
     port = free_port()
@@ -45,12 +47,12 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
     with open(log, "w") as handle:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
             [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--port", str(port),
-             "--sources", str(sources), "--feedback", str(feedback)],
+             "--articles", str(sources), "--uploads", str(uploads), "--feedback", str(feedback)],
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_until_up(url, process, log)
-        yield UiServer(url, sources, index_dir, feedback, log)
+        yield UiServer(url, sources, uploads, index_dir, feedback, log)
     finally:
         stop_server(process)
 
@@ -66,7 +68,7 @@ def wait_until_added():
             note = client.predict(api_name="/status")
             if name in note and "you can ask about" in note:
                 return note
-            if name in note and "Could not add" in note:
+            if "qa-failed" in note:
                 raise AssertionError(note)
             time.sleep(0.3)
         raise AssertionError(f"{name} was not indexed within {timeout:.0f}s; last note: {note!r}")

@@ -9,6 +9,7 @@ from gradio_client import Client, handle_file
 
 from tests.conftest import KISLYAK, SEEDS
 from tests.ui.conftest import MAX_FILE_BYTES
+from ui.render import cite_mark
 
 BUDAPEST = "Who led the Russian delegation in Budapest?"
 BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
@@ -36,6 +37,12 @@ def article_text_of(article_html: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", body))
 
 
+def stored(server) -> list[str]:
+    """The files of the articles and uploads folders."""
+    return sorted(str(p.relative_to(server.sources.parent)) for folder in (server.sources, server.uploads)
+                  if folder.exists() for p in folder.rglob("*") if p.is_file())
+
+
 @pytest.fixture(scope="module")
 def budapest(ui_server):
     """One tab that asked the Budapest question: (client, outputs of /chat)."""
@@ -47,17 +54,17 @@ def test_chat_shows_the_answer_in_bold_in_its_sentence_with_a_citation_marker(bu
     _, (box, chat, sources, notice) = budapest
     assert box == "" and notice == ""
     message = last_message(chat)
-    assert re.match(rf"\*\*{KISLYAK}\*\* <sup>\[1\]</sup>", message)
+    assert re.match(rf"\*\*{KISLYAK}\*\* {re.escape(cite_mark(1))} <span class=\"qa-conf", message)
     assert re.search(rf"> The Russian delegation was to be led by (Deputy Foreign Minister )?<strong>{KISLYAK}</strong>",
                      message)
-    assert re.search(r"<small>.*\d+ ms", message)  # timings in small print
+    assert re.search(r"<details><summary>details</summary>answered in \d+ ms", message)  # timings, folded away
 
 
 def test_sources_panel_lists_the_cited_passage_with_the_answer_highlighted(budapest):
     _, (_, _, sources, _) = budapest
     assert BUDAPEST_DOC in sources
     assert re.search(rf"<mark>{KISLYAK}</mark>", sources)
-    assert re.search(r'data-n="1"', sources) and "relevance" in sources
+    assert re.search(r'data-n="1"', sources) and 'class="qa-badge">answer' in sources
     assert re.search(rf'data-copy="{KISLYAK}', sources)
 
 
@@ -77,11 +84,13 @@ def test_a_follow_up_in_the_same_tab_answers_rood(ui_server):
     _, chat, sources, _ = client.predict("And who led the US delegation?", api_name="/chat")
     message = last_message(chat)
     assert message.startswith("**John C. Rood**")
-    assert "understood as “Who led the US delegation? — Budapest”" in message
+    assert "Read as" not in message and "? — Budapest" not in message  # only "And" was dropped; no context terms
     assert "<mark>John C. Rood</mark>" in sources
+    _, chat, _, _ = client.predict("What did he say?", api_name="/chat")
+    assert "Read as: What did John C. Rood say?" in last_message(chat)  # "he", as the assistant took it
     other_tab = new_client(ui_server)  # another tab has no history: the same words are not a follow-up there
-    _, chat, _, _ = other_tab.predict("And who led the US delegation?", api_name="/chat")
-    assert "understood as" not in last_message(chat)
+    _, chat, _, _ = other_tab.predict("What did he say?", api_name="/chat")
+    assert "Read as" not in last_message(chat)
 
 
 def test_a_thumbs_up_is_appended_to_the_feedback_file_with_offsets(ui_server):
@@ -109,6 +118,8 @@ def test_an_empty_question_is_a_notice_and_the_chat_loses_nothing(ui_server):
     box, chat, sources, notice = client.predict("  ", api_name="/chat")
     assert box == "  "  # the typed text stays in the box
     assert "the question is empty" in notice
+    log = ui_server.log.read_text(encoding="utf-8")  # the server log has the same one line, and no traceback
+    assert "user error: the question is empty: type a question with words in it" in log and "Traceback" not in log
     assert len(chat) == 2 and re.match(rf"\*\*{KISLYAK}\*\*", last_message(chat))
     assert re.search(rf"<mark>{KISLYAK}</mark>", sources)
 
@@ -126,11 +137,12 @@ def test_an_uploaded_article_is_answerable_once_indexed_and_its_markup_shows_as_
     upload = tmp_path / "council.md"
     upload.write_text(MARKUP_ARTICLE, encoding="utf-8")
     client = new_client(ui_server)
-    _, refused = client.predict([handle_file(upload)], api_name="/add_articles")
-    assert refused == ""
+    note = client.predict([handle_file(upload)], api_name="/add_articles")
+    assert "council.md" in note and "qa-error" not in note
     assert "you can ask about it now" in wait_until_added(client, "council.md")
-    assert (ui_server.sources / "council.md").read_text(encoding="utf-8") == MARKUP_ARTICLE
-    assert not (SEEDS / "council.md").exists()
+    assert (ui_server.uploads / "council.md").read_text(encoding="utf-8") == MARKUP_ARTICLE
+    assert not (ui_server.sources / "council.md").exists() and not (SEEDS / "council.md").exists()
+    assert new_client(ui_server).predict(api_name="/status") == ""  # another tab is not told
 
     _, chat, sources, _ = client.predict("Who is the clerk of the Springfield council?", api_name="/chat")
     assert "Margaret Okonkwo" in last_message(chat) and "council.md" in sources
@@ -149,12 +161,13 @@ def test_uploads_of_the_wrong_type_too_large_or_taken_names_are_refused_one_line
     binary.write_bytes(b"\x00\x01binary")
     taken = tmp_path / BUDAPEST_DOC
     taken.write_text("A different article under a name the library already has.\n", encoding="utf-8")
-    before = sorted(p.name for p in ui_server.sources.iterdir())
+    before = stored(ui_server)
     client = new_client(ui_server)
-    _, refused = client.predict([handle_file(p) for p in (binary, taken)], api_name="/add_articles")
-    assert "notes.txt: looks like a binary file" in refused
+    refused = client.predict([handle_file(p) for p in (binary, taken)], api_name="/add_articles")
+    assert "notes.txt: is not a text file, so no article can be read from it" in refused
+    assert "NUL" not in refused  # plain words in the page; the CLI names the bytes
     assert f"{BUDAPEST_DOC}: an article of that name is already in the library" in refused
     with pytest.raises(ValueError, match=f"exceeds the maximum file size of {MAX_FILE_BYTES} bytes"):
         client.predict([handle_file(too_large)], api_name="/add_articles")  # the server's limit, told to clients
-    assert sorted(p.name for p in ui_server.sources.iterdir()) == before
+    assert stored(ui_server) == before
     assert (ui_server.sources / BUDAPEST_DOC).read_bytes() == (SEEDS / BUDAPEST_DOC).read_bytes()

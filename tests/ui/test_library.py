@@ -1,4 +1,5 @@
-"""Adding articles while the chat keeps answering: the real indexer in a background thread, then one swap."""
+"""The library while the chat keeps answering: the real indexer in a background thread, then one swap; uploads in
+their own folder; removal with an undo; each change's note for the one who made it."""
 
 import shutil
 
@@ -6,11 +7,12 @@ import pytest
 
 from qa.assistant import Assistant
 from qa.config import Settings
-from ui.library import DONE, INDEXING, Library
+from ui.library import REMOVED_FILE, TRASH_FOLDER, Library, default_uploads_dir
 
 ARTICLE = ("Harbour news from Bergen\n"
            "The harbour master of Bergen, Ingrid Solheim, opened the new ferry terminal on Monday.\n"
            "She said the terminal would serve two million passengers a year.\n")
+BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
 
 
 @pytest.fixture
@@ -20,35 +22,84 @@ def library_parts(tmp_path, seed_index, seeds_copy, embedder):
     return Assistant.load(index_dir, Settings(), embedder=embedder), index_dir, seeds_copy
 
 
-def test_an_added_article_is_answerable_after_indexing_and_the_old_library_answers_meanwhile(tmp_path,
-                                                                                            library_parts):
-    assistant, index_dir, sources = library_parts
-    library = Library(assistant, index_dir, [sources])
-    upload = tmp_path / "bergen.txt"
+@pytest.fixture
+def bergen(tmp_path):
+    upload = tmp_path / "incoming" / "bergen.txt"
+    upload.parent.mkdir()
     upload.write_text(ARTICLE, encoding="utf-8")
-    result = library.add_files([upload])
+    return upload
+
+
+def test_an_added_article_is_saved_beside_the_index_and_answerable_after_indexing(library_parts, bergen):
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    number, result = library.add_files([bergen])
     assert result.saved == ["bergen.txt"] and result.refused == []
     if library.busy:  # indexing runs in the background; until it is done the old assistant answers
-        assert library.status.state == INDEXING and "bergen.txt" in library.status.message
+        assert library.job(number).state == "indexing" and "bergen.txt" in library.job(number).message
         assert library.assistant is assistant
     assert library.wait(timeout=120)
-    assert library.status.state == DONE
-    assert library.status.message == "Added bergen.txt — you can ask about it now."
-    fresh = library.assistant
-    assert fresh is not assistant and fresh.embedder is assistant.embedder  # the model is not loaded twice
-    assert set(fresh.documents) == set(assistant.documents) | {"bergen.txt"}
-    assert library.status.articles == len(assistant.documents) + 1
-    answer = fresh.answer("Who is the harbour master of Bergen?").answer
+    assert library.job(number).message == "Added bergen.txt — you can ask about it now."
+    assert library.uploads == default_uploads_dir(index_dir) == index_dir.with_name("index-uploads")
+    assert (library.uploads / "bergen.txt").read_text(encoding="utf-8") == ARTICLE
+    assert not (articles / "bergen.txt").exists()  # the articles folder is never written to
+    answer = library.assistant.answer("Who is the harbour master of Bergen?").answer
     assert answer.doc_id == "bergen.txt" and "Ingrid Solheim" in answer.text
+    row = next(a for a in library.articles() if a.doc_id == "bergen.txt")
+    assert row.uploaded and row.passages >= 1 and row.added is not None and row.title == "Harbour news from Bergen"
 
 
-def test_uploads_are_refused_when_the_sources_do_not_hold_the_indexed_articles(tmp_path, library_parts):
+def test_a_removed_upload_can_be_undone_until_it_is_forgotten_and_then_its_file_is_gone(library_parts, bergen):
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    library.add_files([bergen])
+    assert library.wait()
+    removal = library.remove("bergen.txt")
+    assert library.wait() and library.job(removal).message == "Removed bergen.txt."
+    assert "bergen.txt" not in library.assistant.documents
+    assert (library.uploads / TRASH_FOLDER / "bergen.txt").exists()  # hidden: never indexed, still restorable
+    restored = library.restore("bergen.txt")
+    assert library.wait() and library.job(restored).message == "Restored bergen.txt."
+    assert "bergen.txt" in library.assistant.documents
+    library.remove("bergen.txt")
+    library.forget("bergen.txt")
+    assert library.wait() and not (library.uploads / TRASH_FOLDER / "bergen.txt").exists()
+    with pytest.raises(Exception, match="can no longer be restored"):
+        library.restore("bergen.txt")
+
+
+def test_a_removed_article_of_an_articles_folder_stays_out_of_later_rebuilds_but_its_file_stays(library_parts,
+                                                                                                 bergen):
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    library.remove(BUDAPEST_DOC)
+    library.add_files([bergen])  # a later rebuild must not bring it back
+    assert library.wait()
+    assert BUDAPEST_DOC not in library.assistant.documents and "bergen.txt" in library.assistant.documents
+    assert (articles / BUDAPEST_DOC).exists() and BUDAPEST_DOC in (library.uploads / REMOVED_FILE).read_text()
+    library.restore(BUDAPEST_DOC)
+    assert library.wait() and BUDAPEST_DOC in library.assistant.documents
+
+
+def test_changes_are_refused_when_the_folders_do_not_hold_the_indexed_articles(tmp_path, library_parts, bergen):
     assistant, index_dir, _ = library_parts
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    upload = tmp_path / "bergen.txt"
-    upload.write_text(ARTICLE, encoding="utf-8")
-    result = Library(assistant, index_dir, [elsewhere]).add_files([upload])
-    assert result.saved == [] and result.refused[0].startswith("adding articles is off: 5 indexed article(s)")
+    number, result = Library(assistant, index_dir, [elsewhere]).add_files([bergen])
+    assert number is None and result.saved == []
+    assert result.refused[0].startswith("adding and removing articles is off: 5 article(s) of the index")
     assert list(elsewhere.iterdir()) == []
-    assert Library(assistant, index_dir, []).add_files([upload]).refused[0].startswith("adding articles is off")
+    with pytest.raises(Exception, match="adding and removing articles is off"):
+        Library(assistant, index_dir, [elsewhere]).remove(BUDAPEST_DOC)
+    assert Library(assistant, index_dir, []).add_files([bergen])[1].refused[0].startswith(
+        "adding and removing articles is off")
+
+
+def test_sync_brings_in_uploads_that_a_rebuild_from_the_articles_folders_left_out(library_parts, bergen):
+    assistant, index_dir, articles = library_parts
+    uploads = default_uploads_dir(index_dir)
+    uploads.mkdir()
+    shutil.copy(bergen, uploads / "bergen.txt")  # uploaded before `qa index seeds` rebuilt the index without it
+    library = Library(assistant, index_dir, [articles])
+    assert library.sync() == 1 and "bergen.txt" in library.assistant.documents
+    assert library.sync() == 0

@@ -4,9 +4,11 @@ import html
 import re
 from dataclasses import replace
 
+from qa.conversation import Resolution
 from qa.records import Answer, Citation, Document, Response
-from ui.render import answer_markdown, article_html, copy_text, escape_markdown, provenance, sources_html
-from ui.session import ShownTurn
+from ui.render import (answer_markdown, article_html, cite_mark, conversation_markdown, copy_text, escape_markdown,
+                       provenance, sources_html)
+from ui.session import ChatSession, ShownTurn
 
 TEXT = ("Council news\n"
         "The statement quoted <script>alert(1)</script> and <img src=x onerror=\"alert(2)\"> on Tuesday.\n"
@@ -33,8 +35,8 @@ def shown(answer: str | None) -> ShownTurn:
     response = Response("Who is the clerk?", "Who is the clerk?", found, (found,) if found else (),
                         (1,) if found else (), citations, (), {"total": 12.3, "retrieve": 4.0, "read": 5.0})
     sentence = span(line2) if answer else None
-    return ShownTurn("Who is the clerk?", response, DOC.title if answer else "", sentence,
-                     line2 if answer else "")
+    return ShownTurn("Who is the clerk?", Resolution("Who is the clerk?"), response, DOC.title if answer else "",
+                     sentence, line2 if answer else "")
 
 
 def visible_text(fragment: str) -> str:
@@ -60,13 +62,45 @@ def test_the_article_panel_holds_every_character_and_marks_the_cited_offsets():
     assert '<mark class="qa-answer">Ann *Star* Lee</mark>' in marked
 
 
-def test_the_answer_is_bold_inside_its_sentence_with_citation_markers_and_timings():
+def test_the_answer_is_bold_inside_its_sentence_with_its_source_and_timings_only_under_details():
     message = answer_markdown(shown("Ann *Star* Lee"))
-    first, quote, small = message.split("\n\n")
-    assert first == f"**{escape_markdown('Ann *Star* Lee')}** <sup>[1]</sup>"
-    assert html.unescape(quote) == \
-        "> The clerk, <strong>Ann *Star* Lee</strong>, read it to the council. <sup>[1]</sup>"
-    assert small == "<small>confidence 0.87 · 12 ms (retrieve 4 ms, read 5 ms)</small>"
+    first, quote, source, details = message.split("\n\n")
+    assert first == (f"**{escape_markdown('Ann *Star* Lee')}** {cite_mark(1)} "
+                     '<span class="qa-conf qa-likely" title="confidence 0.87">likely</span>')
+    assert html.unescape(quote) == f"> The clerk, <strong>Ann *Star* Lee</strong>, read it to the council. {cite_mark(1)}"
+    assert visible_text(source) == "Council <b>news</b>"  # the title, escaped: shown as typed
+    assert details.startswith("<details><summary>details</summary>")
+    assert visible_text(details).startswith("detailsanswered in 12 ms (finding passages 4 ms, reading 5 ms) · "
+                                            "confidence 0.87 · council.txt, characters ")
+    assert "ms" not in visible_text(first + quote + source)
+
+
+def test_a_low_confidence_answer_says_it_is_unsure_and_a_rewritten_follow_up_says_how_it_was_read():
+    turn = shown("Ann *Star* Lee")
+    unsure = replace(turn, response=replace(turn.response, answer=replace(turn.response.answer, score=0.31)),
+                     resolution=Resolution("Who is the clerk of the council?", ()))
+    message = answer_markdown(unsure, sure=0.5)
+    assert message.startswith("I am not sure: **")
+    assert 'title="confidence 0.31">unsure</span>' in message
+    assert "Read as: Who is the clerk of the council" in html.unescape(message)
+    assert "Read as" not in answer_markdown(turn)  # read as typed: nothing to say
+
+
+def test_only_the_answers_own_card_is_badged_and_comes_first_the_rest_by_relevance():
+    line0, line1, line2 = TEXT.splitlines()
+    found = Answer("Ann *Star* Lee", DOC.doc_id, *span("Ann *Star* Lee"), 0.8, 0)
+    other = Answer("Tuesday", DOC.doc_id, *span("Tuesday"), 0.4, 1)
+    citations = (replace(citation(1, line2, "Ann *Star* Lee"), score=0.2),
+                 replace(citation(2, line1, "Tuesday"), score=0.5), replace(citation(3, line0, None), score=0.9))
+    response = Response("Who?", "Who?", found, (found, other), (1, 2), citations, (), {})
+    turn = ShownTurn("Who?", Resolution("Who?"), response, DOC.title, span(line2), line2)
+    panel = sources_html(turn)
+    assert re.findall(r'data-n="(\d)"', panel) == ["1", "3", "2"]
+    assert panel.count('class="qa-badge') == 1 and "<mark>Tuesday</mark>" not in panel
+    shown_more = sources_html(turn, show_more=True, focus=3)
+    assert shown_more.count('class="qa-badge">answer') == 1 and shown_more.count("qa-also") == 1
+    assert "<mark>Tuesday</mark>" in shown_more and 'class="qa-source qa-focus" role="button" tabindex="0" data-n="3"' \
+        in shown_more
 
 
 def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
@@ -79,7 +113,7 @@ def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
 def test_an_abstention_says_not_found_and_lists_the_closest_passages():
     message = answer_markdown(shown(None))
     assert message.startswith("**Not found in the articles.**")
-    assert "<sup>[1]</sup>" in message and "<sup>[2]</sup>" in message
+    assert cite_mark(1) in message and cite_mark(2) in message
     panel = sources_html(shown(None))
     assert "Not found in the articles" in panel and panel.count('class="qa-source"') == 2
 
@@ -102,4 +136,18 @@ def test_source_cards_and_the_article_say_where_and_when_it_was_published_when_k
     assert "<News>" not in sources_html(dated)
     article = article_html(replace(DOC, source="World <News>", published="2007-12-10"), dated.response.citations[0])
     assert "World <News> · 10 Dec 2007 · council.txt · source [1]" in visible_text(article)
+    assert "characters" not in visible_text(article)  # offsets are for the details line and the export
     assert "10 Dec 2007" not in visible_text(sources_html(turn))  # nothing made up when nothing is known
+
+
+def test_the_export_holds_each_question_its_answer_and_its_sources_with_their_offsets():
+    session = ChatSession(conversation=None, top_k=5, turns=[shown("Ann *Star* Lee"), shown(None)])
+    text = conversation_markdown(session, sure=0.5)
+    assert text.startswith("# Conversation with News QA\n\nExported ") and "· 2 questions" in text
+    assert "## 1. Who is the clerk?" in text and "## 2. Who is the clerk?" in text
+    assert "**Answer:** Ann *Star* Lee [1] — likely (confidence 0.87)" in text
+    assert "> The clerk, Ann *Star* Lee, read it to the council." in text
+    first = TEXT.splitlines()[2]
+    start = TEXT.index(first)
+    assert f"- [1] Council <b>news</b> — council.txt, characters {start:,}–{start + len(first):,}" in text
+    assert "Not found in the articles." in text

@@ -34,11 +34,12 @@ def test_good_files_are_saved_whole_and_bad_ones_refused_one_line_each(tmp_path)
     assert (folder / "good.txt").read_text(encoding="utf-8") == "Rain fell in Oslo on Monday.\n"
     assert len(result.refused) == 6 and all("\n" not in reason for reason in result.refused)
     assert result.refused[0] == "report.docx: only .txt, .md, .html, .htm, .pdf articles can be added"
-    assert result.refused[1].startswith("broken.pdf: the PDF cannot be read")
-    assert "blob.txt: looks like a binary file" in result.refused[2]
-    assert "latin1.txt: is not UTF-8" in result.refused[3]
+    # In plain words for the web page: no exception names, NUL bytes, encodings' names or shell commands.
+    assert result.refused[1] == "broken.pdf: the PDF is damaged and cannot be read"
+    assert result.refused[2] == "blob.txt: is not a text file, so no article can be read from it"
+    assert result.refused[3] == "latin1.txt: its text is not in UTF-8 (Unicode); save it as UTF-8 and add it again"
     assert "empty.txt: is empty" in result.refused[4]
-    assert "big.txt: is 101 bytes, over the 100-byte limit" in result.refused[5]
+    assert result.refused[5] == "big.txt: is 101 bytes; an article may be at most 100 bytes"
     assert sorted(p.name for p in folder.iterdir()) == ["good.txt", "notes.md"]  # no temporary file left
 
 

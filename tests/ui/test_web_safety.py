@@ -109,7 +109,7 @@ def test_a_login_guards_every_route_when_set(assistant, seed_index, tmp_path):
     from gradio_client import Client
 
     port = free_port()
-    app = launch(assistant, host="127.0.0.1", port=port, index_dir=seed_index, sources=[tmp_path / "articles"],
+    app = launch(assistant, host="127.0.0.1", port=port, index_dir=seed_index, articles=[tmp_path / "articles"],
                  auth=("reader", "s3cret"), block=False, feedback=tmp_path / "feedback.jsonl")
     url = f"http://127.0.0.1:{port}/"
     try:

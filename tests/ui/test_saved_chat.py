@@ -1,0 +1,64 @@
+"""The chat kept in the browser: what comes back after a reload is the same conversation, follow-ups included,
+and a value the browser sends back altered is refused whole."""
+
+import copy
+import json
+
+import pytest
+
+from qa.errors import InputError
+from ui.saved_chat import SAVED_TURNS, restored, saved
+from ui.session import ChatSession
+
+
+@pytest.fixture(scope="module")
+def chat(assistant):
+    session = ChatSession.start(assistant)
+    session.top_k, session.show_more = 3, True
+    session.ask(assistant, "Who led the Russian delegation in Budapest?")
+    session.ask(assistant, "What is the recipe for a good pizza dough?")
+    session.turns[0].vote = "up"
+    session.select(0)
+    session.opened = 1
+    return session
+
+
+def test_a_reloaded_chat_shows_the_same_turns_settings_and_selection_and_follow_ups_still_work(chat, assistant):
+    value = json.loads(json.dumps(saved(chat)))  # through the browser as JSON
+    back = restored(value, assistant)
+    assert (back.top_k, back.show_more, back.selected, back.opened) == (3, True, 0, 1)
+    assert [(t.question, t.response.to_json(), t.vote, t.sentence, t.sentence_text, t.title) for t in back.turns] \
+        == [(t.question, t.response.to_json(), t.vote, t.sentence, t.sentence_text, t.title) for t in chat.turns]
+    back.ask(assistant, "Who led the Russian delegation in Budapest?")
+    follow_up = back.ask(assistant, "And who led the US delegation?")
+    assert follow_up.response.answer is not None and "Rood" in follow_up.response.answer.text
+
+
+@pytest.mark.parametrize("change", [
+    lambda v: v.update(version=99),
+    lambda v: v.update(top_k=True),  # JSON's true is not a number
+    lambda v: v.update(top_k=0),
+    lambda v: v.update(selected=7),
+    lambda v: v["turns"][0].update(vote="sideways"),
+    lambda v: v["turns"][0]["answers"][0].update(start="12"),
+    lambda v: v["turns"][0]["citations"][0].update(extra=1),
+    lambda v: v["turns"][0].update(answer_citations=[42]),
+    lambda v: v["turns"][0]["context"].append({"text": "x"}),
+    lambda v: v.pop("turns"),
+], ids=["version", "bool-number", "zero-k", "selected", "vote", "offset-type", "extra-field", "citation-number",
+        "mention", "missing"])
+def test_an_altered_saved_chat_is_refused_with_one_line(chat, assistant, change):
+    value = copy.deepcopy(saved(chat))
+    change(value)
+    with pytest.raises(InputError, match="^the conversation saved in this browser cannot be read"):
+        restored(value, assistant)
+    with pytest.raises(InputError):
+        restored("not a conversation", assistant)
+
+
+def test_only_the_latest_turns_are_kept_in_the_browser(chat, assistant):
+    long = ChatSession.start(assistant)
+    long.turns = [chat.turns[1]] * (SAVED_TURNS + 5)
+    long.select(SAVED_TURNS + 4)
+    value = saved(long)
+    assert len(value["turns"]) == SAVED_TURNS and value["selected"] == SAVED_TURNS - 1
