@@ -19,6 +19,7 @@ from ui.session import ShownTurn
 
 _MARKDOWN_SAFE = {ord(c): f"&#{ord(c)};" for c in string.punctuation}
 SNIPPET_CHARS = 160
+CHAT_TITLE_CHARS = 60  # a title under an answer; many articles' "title" is their long first sentence
 LIBRARY_ROWS = 200  # rows shown at once; a search narrows a large library
 
 
@@ -66,7 +67,7 @@ def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5)
     if response.answer is None:
         lines.append("**Not found in the articles.** These passages come closest:")
         lines.append("\n".join(f"- {cite_mark(c.n)} “{escape_markdown(_snippet(c.text))}” "
-                               f"<small>{escape_markdown(short_title(c.title))}</small>"
+                               f"<small>{escape_markdown(short_title(c.title, CHAT_TITLE_CHARS))}</small>"
                                for c in response.citations[:3]))
     else:
         answer, n = response.answer, response.answer_citations[0]
@@ -92,7 +93,7 @@ def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5)
 
 def source_line(citation: Citation) -> str:
     """"Title · source · 10 Dec 2007": the article an answer comes from, as a reader names it."""
-    return " · ".join(part for part in (short_title(citation.title),
+    return " · ".join(part for part in (short_title(citation.title, CHAT_TITLE_CHARS),
                                         provenance(citation.source, citation.published, citation.page)) if part)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from qa.conversation import Conversation, Resolution, Turn, without_opener
 from qa.errors import InputError
-from qa.records import Answer, Response
+from qa.records import Response
 
 MAX_TURNS = 500  # a tab kept open for a day; bounds what one session holds in memory
 
@@ -100,18 +100,7 @@ def shown_turn(assistant, resolution: Resolution, response: Response, vote: str 
     """What the chat shows of ``response``: its answer's article title and sentence, looked up in ``assistant``."""
     answer = response.answer
     document = assistant.documents.get(answer.doc_id) if answer is not None else None
-    sentence = answer_sentence(assistant, answer) if document is not None else None
+    sentence = assistant.sentence_of(answer) if document is not None else None
     text = document.text[sentence[0]:sentence[1]] if sentence is not None else ""
     return ShownTurn(response.question, resolution, response, document.title if document else "", sentence, text,
                      vote)
-
-
-def answer_sentence(assistant, answer: Answer | None) -> tuple[int, int] | None:
-    """The article offsets of the sentence holding ``answer`` (of all of them, if it runs over a boundary)."""
-    if answer is None or answer.doc_id not in assistant.corpus.doc_index:
-        return None
-    sentences = assistant.data.analyses[assistant.corpus.doc_index[answer.doc_id]].sentences
-    covering = [(s, e) for s, e in sentences if s < answer.end and answer.start < e]
-    if not covering:
-        return None
-    return min(covering[0][0], answer.start), max(covering[-1][1], answer.end)

@@ -171,3 +171,11 @@ def test_uploads_of_the_wrong_type_too_large_or_taken_names_are_refused_one_line
         client.predict([handle_file(too_large)], api_name="/add_articles")  # the server's limit, told to clients
     assert stored(ui_server) == before
     assert (ui_server.sources / BUDAPEST_DOC).read_bytes() == (SEEDS / BUDAPEST_DOC).read_bytes()
+
+
+def test_a_page_address_the_server_may_not_fetch_is_refused_in_plain_words(ui_server):
+    client = new_client(ui_server)
+    outputs = client.predict("http://127.0.0.1:9/news/story", api_name="/fetch_page")
+    text = html.unescape(" ".join(str(part) for part in outputs))
+    assert "http://127.0.0.1:9/news/story: is on a private network, which this server does not fetch from" in text
+    assert "QA_ALLOW_PRIVATE_URLS" not in text  # the CLI names the setting; the page does not
