@@ -185,24 +185,30 @@ class Library:
             raise InputError(f"{doc_id} is not in the library")
         if len(self._assistant.documents) <= 1:
             raise InputError("the library needs at least one article; add another before removing this one")
-        if article.uploaded:
-            trash = self.uploads / TRASH_FOLDER
-            trash.mkdir(exist_ok=True)
-            os.replace(self.uploads / doc_id, trash / doc_id)
-        else:
-            self._write_removed(self._removed() | {doc_id})
+        try:
+            if article.uploaded:
+                trash = self.uploads / TRASH_FOLDER
+                trash.mkdir(exist_ok=True)
+                os.replace(self.uploads / doc_id, trash / doc_id)
+            else:
+                self._write_removed(self._removed() | {doc_id})
+        except OSError as error:
+            raise DocumentError(f"{doc_id} could not be removed ({error.strerror or error})") from None
         return self._submit(f"Removed {doc_id}.", [])
 
     def restore(self, doc_id: str) -> int:
         """Undo ``remove(doc_id)``; returns the job number."""
         self._check_changes()
         trashed = self.uploads / TRASH_FOLDER / doc_id
-        if trashed.is_file():
-            os.replace(trashed, self.uploads / doc_id)
-        elif doc_id in self._removed():
-            self._write_removed(self._removed() - {doc_id})
-        else:
-            raise InputError(f"{doc_id} can no longer be restored")
+        try:
+            if trashed.is_file():
+                os.replace(trashed, self.uploads / doc_id)
+            elif doc_id in self._removed():
+                self._write_removed(self._removed() - {doc_id})
+            else:
+                raise InputError(f"{doc_id} can no longer be restored")
+        except OSError as error:
+            raise DocumentError(f"{doc_id} could not be restored ({error.strerror or error})") from None
         return self._submit(f"Restored {doc_id}.", [doc_id])
 
     def forget(self, doc_id: str) -> None:
