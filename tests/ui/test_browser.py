@@ -296,6 +296,7 @@ def test_upload_notes_sit_beside_the_upload_box_belong_to_one_session_and_a_remo
 
 def test_the_examples_are_first_questions_that_fit_their_buttons(page):
     buttons = page.locator("button", has_text=re.compile(r"\?$"))
+    expect(buttons.first).to_be_visible()  # the examples render after the question box
     assert buttons.count() >= 3
     for i in range(buttons.count()):
         assert buttons.nth(i).evaluate("b => b.scrollWidth <= b.clientWidth + 1"), buttons.nth(i).inner_text()
