@@ -56,11 +56,11 @@ def make_corpus(folder: Path, n_articles: int, seed: int = 0) -> list[Path]:
 
 
 def child_build(sources: Path, index_dir: Path, texts_path: Path) -> dict:
+    from core.config import FEATURE_READER, Settings
     from embeddings.analysis import add_parse, load_nlp, parse
     from embeddings.embedder import Embedder
     from embeddings.index_store import read_index
     from embeddings.indexer import index_paths
-    from qa.config import FEATURE_READER, Settings
 
     from embeddings.chunker import count_cl100k
 

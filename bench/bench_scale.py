@@ -51,7 +51,7 @@ def parse_size(text: str) -> int:
 
 
 def settings_for(variant: str):
-    from qa.config import Settings
+    from core.config import Settings
 
     return Settings(**VARIANTS[variant])
 
@@ -59,7 +59,7 @@ def settings_for(variant: str):
 def auto_variant(n: int) -> str:
     """The row ``dense_index=auto`` (the default) builds at this size."""
     from embeddings import dense_index
-    from qa.config import Settings
+    from core.config import Settings
 
     return dense_index.choose(n, DIMENSION, Settings()).kind  # float32 by default: the variant of that name
 

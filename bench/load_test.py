@@ -152,7 +152,7 @@ def start_server(index_dir: Path) -> tuple[str, subprocess.Popen, Path]:
     log = Path(tempfile.mkstemp(prefix="qa-serve-", suffix=".log")[1])
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with open(log, "w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--port",
+        process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--index", str(index_dir), "--port",
                                     str(port)], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

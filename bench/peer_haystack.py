@@ -142,11 +142,11 @@ def squad_dataset(path: Path, folder: Path) -> tuple[Path, list[Question]]:
 # ---- the two sides (children) ------------------------------------------------------------------------------
 
 def child_ours(articles: Path, index_dir: Path, questions: list[str], rounds: int) -> dict:
+    from core.config import load_settings
     from embeddings.chunker import count_cl100k
     from embeddings.embedder import Embedder
     from embeddings.indexer import index_paths
     from qa.assistant import Assistant
-    from qa.config import load_settings
 
     settings = load_settings()
     started = time.perf_counter()

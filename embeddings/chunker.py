@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from qa.records import Chunk, Document
+from core.records import Chunk, Document
 
 _WORDS = re.compile(r"\S+")
 _ENCODING = None

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import Settings
-from qa.errors import InputError
+from core.config import Settings
+from core.errors import InputError
 
 MIN_PER_LIST = 39  # FAISS's k-means wants at least this many training vectors per centroid
 IVF_TRAIN_PER_LIST = 64  # training sample per IVF list: enough for stable cells, and k-means stays fast

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.config import PACKAGED_EMBEDDER
-from qa.errors import InputError
+from core.config import PACKAGED_EMBEDDER
+from core.errors import InputError
 
 # Nothing is downloaded at run time: a model named by hub id must already be in the local cache.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

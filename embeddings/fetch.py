@@ -21,8 +21,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from qa.config import Settings
-from qa.errors import DocumentError
+from core.config import Settings
+from core.errors import DocumentError
 
 TIMEOUT_S = 15.0
 HTML_TYPES = ("text/html", "application/xhtml+xml")

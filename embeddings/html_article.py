@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from core.errors import DocumentError
 from embeddings.text_metadata import metadata_line
-from qa.errors import DocumentError
 
 # A page declares its encoding in its first bytes (HTML5 asks for the first 1024; old pages are looser).
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)

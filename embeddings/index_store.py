@@ -39,11 +39,11 @@ from pathlib import Path
 import numpy as np
 
 from embeddings import dense_index
-from embeddings.analysis import Analysis
+from core.config import INDEX_FORMAT_VERSION, Settings
+from core.errors import IndexFolderError
+from core.records import Analysis
+from core.records import Chunk, Document
 from embeddings.lexical import LexicalIndex
-from qa.config import INDEX_FORMAT_VERSION, Settings
-from qa.errors import IndexFolderError
-from qa.records import Chunk, Document
 
 MANIFEST = "manifest.json"
 _VERSION_MARK = ".v-"

@@ -12,11 +12,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import DocumentError
+from core.records import Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
 from embeddings.text_metadata import dateline_date, headline_of
-from qa.errors import DocumentError
-from qa.records import Document
 
 TEXT_SUFFIXES = (".txt", ".md")
 PAGE_SUFFIXES = (".html", ".htm")

@@ -11,8 +11,8 @@ import io
 import re
 from dataclasses import dataclass
 
+from core.errors import DocumentError
 from embeddings.text_metadata import metadata_line
-from qa.errors import DocumentError
 
 PAGE_SEPARATOR = "\n\n"  # a paragraph break: the sentence splitter never runs a sentence across two pages
 # A title field that names the file the PDF was made from ("Microsoft Word - talks.docx") is not a headline.

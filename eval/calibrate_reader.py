@@ -29,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import QAError
 from eval.datasets import load_gold
 from eval.metrics import f1 as f1_score
-from qa.errors import QAError
 
 L2 = 0.01
 # Questions made unanswerable outnumber the real ones of the tune sets almost one to one; left so, abstaining
@@ -52,7 +52,7 @@ class Asked:
 
 
 def ask(assistant, questions, source: str, without_gold: bool = False) -> list[Asked]:
-    from qa.records import Hit
+    from core.records import Hit
 
     texts = [q.question for q in questions]
     vectors = assistant.embedder.encode_questions(texts)
@@ -179,9 +179,9 @@ def record(folder: Path, items: list[str]) -> None:
 
 
 def calibrate(argv: list[str] | None = None) -> int:
+    from core.config import load_settings
     from embeddings.indexer import index_documents
     from qa.assistant import Assistant
-    from qa.config import load_settings
     from qa.reader_model import SHIPPED, read_meta, write_meta
     from qa.trained_reader import FEATURES
 

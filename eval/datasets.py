@@ -5,7 +5,7 @@
 - ``{"version": 1, "dialogues": [{"id", "turns": [...]}, ...]}``   gold conversations
 - ``{"version": "v2.0" | "1.1", "data": [...]}``                    SQuAD; each paragraph becomes a ``Document``
 
-Every problem with a file is a ``qa.errors.InputError`` with a one-line message that names the file and the item.
+Every problem with a file is a ``core.errors.InputError`` with a one-line message that names the file and the item.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.errors import InputError
-from qa.records import Document
+from core.errors import InputError
+from core.records import Document
 
 QUESTION_TYPES = ("who", "when", "where", "what", "how-many", "why", "unanswerable")
 DEFAULT_SPLIT = "test"

@@ -236,7 +236,7 @@ def tuning_file(gold, index_dir: Path, settings, embedder) -> tuple[object, list
 
 
 def main(argv: list[str] | None = None) -> int:
-    from qa.errors import QAError
+    from core.errors import QAError
 
     try:
         return fit(argv)
@@ -248,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
 def fit(argv: list[str] | None = None) -> int:
     import tempfile
 
+    from core.config import FEATURE_READER, load_settings
     from qa.assistant import Assistant
-    from qa.config import FEATURE_READER, load_settings
     from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, WEIGHTS_FILE, load_weights
 
     parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])

@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import InputError, QAError
 from eval.datasets import load_gold
 from eval.metrics import CORRECT_F1, METRIC_KEYS
 from eval.runner import KIND_CONVERSATIONS, EvalResult
-from qa.errors import InputError, QAError
 
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"

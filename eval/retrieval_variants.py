@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.config import Settings
+from core.config import Settings
 
 VARIANTS = {
     "dense": {"dense": True, "lexical": False, "sentence_rescoring": False},

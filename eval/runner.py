@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.config import Settings, load_settings
+from core.errors import IndexFolderError, InputError
 from eval.datasets import FORMAT_CONVERSATIONS, GoldQuestion, GoldSet, load_gold
 from eval.metrics import summarize, summarize_dialogues
 from eval.scoring import score_response
-from qa.config import Settings, load_settings
-from qa.errors import IndexFolderError, InputError
 
 BATCH_SIZE = 32
 MANIFEST = "manifest.json"

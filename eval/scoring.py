@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.records import Citation, Hit, Response
 from eval.datasets import GoldQuestion
 from eval.metrics import exact_match, f1, is_correct
-from qa.records import Citation, Hit, Response
 
 
 def contains_gold(doc_id: str, text: str, gold_doc: str | None, golds: Sequence[str]) -> bool:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import InputError
+from core.errors import InputError
 
 CHECKPOINT = "checkpoint"
 PROGRESS_EVERY = 20  # steps

@@ -3,7 +3,7 @@
 Importing this package is cheap; the model loads when the first question is asked.
 """
 
-from qa.errors import DocumentError, IndexFolderError, InputError, QAError
+from core.errors import DocumentError, IndexFolderError, InputError, QAError
 
 __all__ = ["Assistant", "DocumentError", "IndexFolderError", "InputError", "QAError"]
 

@@ -14,16 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
+from core.errors import IndexFolderError, InputError
+from core.records import Answer, Document, Response
 from embeddings.analysis import add_parse, load_nlp, parse_many, sentences_within
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
-from qa.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
 from qa.corpus import Corpus
 from qa.dates import DateWindow
-from qa.errors import IndexFolderError, InputError
 from qa.question import analyse_question, unparsed_question
-from qa.records import Answer, Document, Response
 from qa.retriever import Retriever
 from qa.validate import clean_question
 

@@ -7,7 +7,7 @@ differences of article offsets, never the result of searching the passage for th
 
 from __future__ import annotations
 
-from qa.records import Answer, Chunk, Citation, Document, Hit
+from core.records import Answer, Chunk, Citation, Document, Hit
 
 
 def cite(answers: list[Answer], hits: list[Hit], documents: dict[str, Document], chunks: list[Chunk],

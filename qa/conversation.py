@@ -28,10 +28,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from core.errors import InputError
+from core.records import Answer, Response
 from embeddings.analysis import parse, sentences_within
-from qa.errors import InputError
 from qa.question import analyse_question
-from qa.records import Answer, Response
 from qa.validate import clean_question
 
 _OPENERS = re.compile(r"^(and|but|also|so|then|what about|how about|and what about|and how about)\b[\s,]*",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from embeddings.analysis import Analysis, sentences_within
+from core.records import Analysis
+from embeddings.analysis import sentences_within
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges
 from embeddings.lexical import STOP_WORDS, tokenize
 

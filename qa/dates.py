@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from qa.errors import InputError
-from qa.records import Document
+from core.errors import InputError
+from core.records import Document
 
 
 @dataclass(frozen=True)

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.records import Answer, Hit
 from embeddings.lexical import tokenize
 from qa.corpus import Candidate, Corpus
 from qa.question import QuestionAnalysis
-from qa.records import Answer, Hit
 from qa.retriever import SENTENCE_LEXICAL_WEIGHT
 from qa.span_features import SPAN_FEATURES, describe, focus_positions, span_features, view_question
 

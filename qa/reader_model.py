@@ -13,7 +13,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from qa.errors import InputError
+from core.errors import InputError
 
 WEIGHTS = "reader.safetensors"
 META = "reader.json"

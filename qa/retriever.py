@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 
+from core.config import Settings
+from core.records import Hit
 from embeddings.lexical import tokenize
-from qa.config import Settings
 from qa.corpus import Corpus
-from qa.records import Hit
 
 SENTENCE_LEXICAL_WEIGHT = 1.0  # lexical overlap against cosine in a sentence's score (fitted on the tune split)
 RRF_TIE_BREAK = 0.01  # fused rank only orders candidates whose sentences score the same

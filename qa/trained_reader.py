@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import InputError
+from core.records import Answer, Hit
 from embeddings.embedder import native_bf16
 from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.corpus import Corpus
-from qa.errors import InputError
 from qa.question import QuestionAnalysis
 from qa.reader_model import SHIPPED, load_reader_model, read_meta
-from qa.records import Answer, Hit
 from qa.transformers_reader import token_spans
 
 # Defaults of reader.json's "inference" (eval.calibrate_reader records the values it was fitted with).

@@ -13,10 +13,10 @@ import threading
 
 import numpy as np
 
+from core.errors import InputError
+from core.records import Answer, Hit
 from qa.corpus import Corpus
-from qa.errors import InputError
 from qa.question import QuestionAnalysis
-from qa.records import Answer, Hit
 
 READ_HITS = 5
 MAX_LENGTH = 384  # tokens per window, question included

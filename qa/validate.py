@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from qa.errors import InputError
+from core.errors import InputError
 
 
 def _tidy(char: str) -> str:

@@ -47,8 +47,8 @@ def seed_index(tmp_path_factory, embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def assistant(seed_index, embedder):
+    from core.config import Settings
     from qa.assistant import Assistant
-    from qa.config import Settings
 
     return Assistant.load(seed_index, Settings(), embedder=embedder)
 

@@ -157,7 +157,7 @@ def live_server(tmp_path_factory, live_sources, embedder) -> LiveServer:
     log = index_dir.parent / "serve.log"  # a file, not a pipe: a full pipe would stall the server
     with open(log, "w") as log_handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--port", str(port),
+            [sys.executable, "-m", "cli.main", "serve", "--index", str(index_dir), "--port", str(port),
              "--articles", str(live_sources)],
             cwd=ROOT, env=env, stdout=log_handle, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

@@ -13,8 +13,8 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
-from qa.errors import InputError, QAError
-from qa.records import Response
+from core.errors import InputError, QAError
+from core.records import Response
 
 VOTES = ("up", "down")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from qa.errors import InputError, QAError
+from core.errors import InputError, QAError
 from ui.feedback import FeedbackLog
 from ui.library import Library
 from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from core.errors import DocumentError, InputError, QAError
 from embeddings.loader import load_paths
-from qa.errors import DocumentError, InputError, QAError
 from ui.uploads import UploadResult, save_uploads
 
 JobState = Literal["indexing", "done", "failed"]

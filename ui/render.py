@@ -13,7 +13,7 @@ import html
 import string
 from dataclasses import replace
 
-from qa.records import Citation, Document, Response
+from core.records import Citation, Document, Response
 from ui.library import Article, Job
 from ui.session import ShownTurn
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 
+from core.errors import InputError
+from core.records import Answer, Citation, Response
 from qa.conversation import Mention, Resolution, Turn
-from qa.errors import InputError
-from qa.records import Answer, Citation, Response
 from ui.session import ChatSession, shown_turn
 
 VERSION = 1

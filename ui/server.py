@@ -18,8 +18,8 @@ import socket
 import sys
 from pathlib import Path
 
-from qa.config import Settings
-from qa.errors import InputError
+from core.config import Settings
+from core.errors import InputError
 
 AUTH_ENV = "QA_AUTH"
 CODE_ROOT = Path(__file__).resolve().parents[1]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.errors import InputError
+from core.records import Response
 from qa.conversation import Conversation, Resolution, Turn, without_opener
-from qa.errors import InputError
-from qa.records import Response
 
 MAX_TURNS = 500  # a tab kept open for a day; bounds what one session holds in memory
 

@@ -14,8 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import DocumentError
 from embeddings.loader import ARTICLE_SUFFIXES, KINDS, load_file
-from qa.errors import DocumentError
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")

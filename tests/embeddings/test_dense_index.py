@@ -10,10 +10,10 @@ import pytest
 
 from bench.synthetic import clustered_vectors, recall_at_k
 from embeddings import dense_index
+from core.config import Settings
+from core.errors import IndexFolderError, InputError
 from embeddings.index_store import read_index, read_manifest
 from qa.assistant import Assistant
-from qa.config import Settings
-from qa.errors import IndexFolderError, InputError
 from tests.conftest import KISLYAK
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from core.config import Settings
+from core.errors import IndexFolderError
 from embeddings.index_store import PAUSE_ENV, STAGES
 from embeddings.indexer import index_paths
 from qa.assistant import Assistant
-from qa.config import Settings
-from qa.errors import IndexFolderError
 from tests.conftest import ROOT
 from tests.live_server import ARTICLES as LIVE_ARTICLES
 from tests.live_server import write_articles
@@ -82,7 +82,7 @@ def start_build(index_dir: Path, articles: Path, pause_at: str | None = None) ->
     env.pop(PAUSE_ENV, None)
     if pause_at is not None:
         env[PAUSE_ENV] = pause_at
-    return subprocess.Popen([sys.executable, "-m", "qa.cli", "index", *[str(articles / n) for n in KEPT],
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "index", *[str(articles / n) for n in KEPT],
                              "--index", str(index_dir)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
 

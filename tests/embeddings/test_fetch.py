@@ -9,9 +9,9 @@ import threading
 
 import pytest
 
+from core.config import Settings
+from core.errors import DocumentError
 from embeddings.fetch import check_url, fetch_page, page_name
-from qa.config import Settings
-from qa.errors import DocumentError
 from tests.conftest import ROOT
 
 ARTICLE = ("<html><head><title>Talks resume in Budapest</title><meta property='og:site_name' content='Desk'>"
@@ -99,7 +99,7 @@ def test_a_redirect_out_of_http_a_non_page_a_huge_page_and_a_404_are_refused(sit
 def test_qa_index_fetches_a_link_saves_it_and_indexes_it(site, tmp_path):
     folder = tmp_path / "articles"
     folder.mkdir()
-    run = [sys.executable, "-m", "qa.cli", "index", str(folder), f"{site}/article", "--index", str(tmp_path / "i")]
+    run = [sys.executable, "-m", "cli.main", "index", str(folder), f"{site}/article", "--index", str(tmp_path / "i")]
     env = {"QA_ALLOW_PRIVATE_URLS": "1", "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert result.returncode == 0, result.stderr

@@ -3,10 +3,10 @@ import os
 
 import pytest
 
+from core.config import Settings
+from core.errors import IndexFolderError
 from embeddings.index_store import read_index, read_manifest
 from embeddings.indexer import index_paths
-from qa.config import Settings
-from qa.errors import IndexFolderError
 
 
 def test_manifest_records_model_dimension_settings_and_hashes(seed_index):

@@ -1,7 +1,7 @@
 import pytest
 
+from core.errors import DocumentError
 from embeddings.loader import decode_article, load_paths, title_of
-from qa.errors import DocumentError
 
 
 def test_doc_id_is_path_relative_to_the_indexed_folder(tmp_path):

@@ -12,8 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from format_fixtures import LAYOUTS, ascii_paragraphs, make_pdf, seed_paragraphs  # noqa: E402
 
+from core.errors import DocumentError  # noqa: E402
 from embeddings.loader import load_file, load_paths  # noqa: E402
-from qa.errors import DocumentError  # noqa: E402
 
 MAX = 5_000_000
 

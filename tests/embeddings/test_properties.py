@@ -12,12 +12,12 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import DocumentError
 from embeddings.analysis import analyse, body_blocks
 from embeddings.chunker import Chunker, count_cl100k
 from embeddings.cleaner import body_spans, lines_of
 from embeddings.indexer import _sentences_by_block
 from embeddings.loader import decode_article, make_document
-from qa.errors import DocumentError
 
 # Pieces that have broken text tools before: CRLF and other line breaks, combining marks, astral emoji and
 # modifiers, a letter whose lower case is longer ("İ"), ligatures, curly quotes, no-break spaces, control codes.

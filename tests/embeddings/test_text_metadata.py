@@ -39,8 +39,8 @@ def test_a_seed_has_a_date_only_when_its_dateline_gives_a_full_one():
 
 
 def test_the_indexer_keeps_the_headline_titles(seed_index):
+    from core.config import Settings
     from embeddings.index_store import read_index
-    from qa.config import Settings
 
     data = read_index(seed_index, Settings())
     assert {d.doc_id: d.title for d in data.documents} == SEED_TITLES

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from core.errors import InputError
 from eval.datasets import infer_question_type, load_gold
-from qa.errors import InputError
 
 OUR_GOLD = {
     "version": 1,

@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 import json
 
+from core.config import Settings
 from embeddings.indexer import index_paths
 from eval.runner import run_eval
 from qa.assistant import Assistant
-from qa.config import Settings
 from tests.conftest import ROOT, SEEDS, assert_offsets_exact
 
 GOLD = ROOT / "eval" / "gold_qa.json"

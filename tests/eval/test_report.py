@@ -8,8 +8,8 @@ import pytest
 from eval.metrics import METRIC_KEYS, summarize, summarize_dialogues
 from eval.report import (LABELS, LATENCY_KEYS, SCORE_KEYS, Coverage, format_summary, render_markdown, split_figure,
                          type_figure, write_report)
+from core.errors import InputError
 from eval.runner import EvalResult, evaluate
-from qa.errors import InputError
 from tests.conftest import SEEDS
 
 

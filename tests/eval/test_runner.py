@@ -5,10 +5,10 @@ import json
 import pytest
 
 from eval import runner
+from core.errors import IndexFolderError, InputError
+from core.records import Answer, Chunk, Citation, Document, Hit, Response
 from eval.datasets import GoldDialogue, GoldQuestion, GoldSet, GoldTurn
 from eval.runner import ask_dialogues, ask_questions, check_documents, run_conversations, run_eval
-from qa.errors import IndexFolderError, InputError
-from qa.records import Answer, Chunk, Citation, Document, Hit, Response
 
 TEXT = "Talks are on Thursday. The Russian delegation is led by Sergei Kislyak."
 

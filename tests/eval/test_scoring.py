@@ -1,8 +1,8 @@
 """Scoring one Response against its gold question (hand-made responses, no model)."""
 
+from core.records import Answer, Chunk, Citation, Hit, Response
 from eval.datasets import GoldQuestion
 from eval.scoring import first_relevant_rank, score_response
-from qa.records import Answer, Chunk, Citation, Hit, Response
 
 ARTICLE = "The Russian delegation was to be led by Deputy Foreign Minister Sergei Kislyak."
 GOLD = GoldQuestion(

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from qa.errors import InputError
+from core.errors import InputError
 from tests.conftest import ROOT
 
 GOLD = json.loads((ROOT / "eval" / "gold_qa.json").read_text(encoding="utf-8"))["questions"]

@@ -2,8 +2,8 @@
 nothing: the CLI exits 2 without a traceback, the API raises a QAError subclass, the server answers and keeps
 serving. One table, one row per input and channel.
 
-CLI rows run ``qa.cli.main`` in this process (the real parser and library, minus the interpreter start-up); the rows
-that need a real process (bytes in argv, a pipe that must not hang) run ``python -m qa.cli``.
+CLI rows run ``cli.main.main`` in this process (the real parser and library, minus the interpreter start-up); the rows
+that need a real process (bytes in argv, a pipe that must not hang) run ``python -m cli.main``.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from typing import Callable
 
 import pytest
 
+from cli.main import main
+from core.config import Settings
+from core.errors import DocumentError, IndexFolderError, InputError, QAError
 from embeddings.indexer import index_paths
 from embeddings.loader import load_paths
 from qa.assistant import Assistant
-from qa.cli import main
-from qa.config import Settings
 from qa.conversation import Conversation
-from qa.errors import DocumentError, IndexFolderError, InputError, QAError
 from tests.conftest import ROOT
 pytest.register_assert_rewrite("tests.live_server")
 from tests.live_server import ask_raw, call_raw, reply_text  # noqa: E402
@@ -91,7 +91,7 @@ def cli_process(*argv: str | bytes, prepare: Callable[[Env], None] | None = None
         if prepare is not None:
             prepare(e)
         args = [a.format(index=e.seed_index, tmp=e.tmp) if isinstance(a, str) else a for a in argv]
-        result = subprocess.run([sys.executable, "-m", "qa.cli", *args], capture_output=True, text=True, cwd=ROOT,
+        result = subprocess.run([sys.executable, "-m", "cli.main", *args], capture_output=True, text=True, cwd=ROOT,
                                 timeout=120)
         assert result.returncode == 2, result.stderr
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr

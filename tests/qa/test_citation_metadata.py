@@ -8,8 +8,8 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+from core.records import Answer, Chunk, Document, Hit, Response
 from qa.citations import cite
-from qa.records import Answer, Chunk, Document, Hit, Response
 
 TEXT = "Page one tells of the talks.\n\nPage two names Sergei Kislyak.\n\nPage three ends it."
 PAGES = (0, 30, 62)
@@ -73,10 +73,10 @@ def test_the_index_stores_the_metadata_of_pages_and_pdfs(tmp_path, embedder):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "embeddings"))
     from format_fixtures import ascii_paragraphs, make_pdf, news_site_json_ld
 
+    from core.config import Settings
     from embeddings.index_store import read_index
     from embeddings.indexer import index_paths
     from embeddings.loader import load_paths
-    from qa.config import Settings
 
     articles = tmp_path / "articles"
     articles.mkdir()

@@ -4,11 +4,11 @@ import io
 
 import pytest
 
+from cli import main as cli
+from core.errors import InputError
+from core.records import Answer, Response
 from embeddings.analysis import parse
-from qa import cli
 from qa.conversation import CONTEXT_MARK, Conversation, Mention, Resolution, Turn, resolve
-from qa.errors import InputError
-from qa.records import Answer, Response
 
 BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from core.errors import InputError
 from qa.dates import DateWindow
-from qa.errors import InputError
-from tests.qa.test_cli import run_qa
+from tests.cli.test_cli import run_qa
 
 TWO_PLUS_TWO = "004_cdaeb251b5d86124.txt"  # its dateline: "MOSCOW, Oct. 12, 2007 –"; the other seeds have none
 

@@ -11,10 +11,10 @@ import sys
 
 import numpy as np
 
+from core.config import FEATURE_READER, Settings
 from embeddings.index_store import read_index
 from embeddings.indexer import index_paths
 from qa.assistant import Assistant
-from qa.config import FEATURE_READER, Settings
 from qa.conversation import Conversation, answer_mentions
 from tests.conftest import ROOT, SEEDS
 
@@ -30,7 +30,7 @@ def test_the_default_index_stores_sentences_and_no_parse(seed_index):
 
 
 def test_a_cold_ask_with_the_trained_reader_never_imports_spacy(seed_index):
-    script = ("import sys; from qa.cli import main; code = main(['ask', %r, '--index', %r]); "
+    script = ("import sys; from cli.main import main; code = main(['ask', %r, '--index', %r]); "
               "print('SPACY' if 'spacy' in sys.modules else 'NO-SPACY'); sys.exit(code)") % (BUDAPEST, str(seed_index))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -2,9 +2,9 @@
 
 import shutil
 
+from core.config import Settings
 from embeddings.indexer import index_paths
 from qa.assistant import Assistant
-from qa.config import Settings
 
 
 def test_hybrid_retrieval_puts_the_answer_passage_first(assistant):

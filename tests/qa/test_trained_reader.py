@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
+from core.config import Settings
+from core.errors import InputError
 from qa.assistant import Assistant
-from qa.config import Settings
-from qa.errors import InputError
 from qa.reader_model import META, SHIPPED, WEIGHTS, load_reader_model
 from qa.trained_reader import TrainedReader
 from tests.conftest import assert_offsets_exact
@@ -97,7 +97,7 @@ def test_weights_changed_after_training_fail_their_checksum(model_copy):
 
 
 def test_the_cli_names_a_bad_reader_folder_in_one_line(seed_index, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "qa.cli", "ask", "who met?", "--index", str(seed_index),
+    result = subprocess.run([sys.executable, "-m", "cli.main", "ask", "who met?", "--index", str(seed_index),
                              "--reader", f"trained:{tmp_path / 'nothing'}"], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.returncode != 0

@@ -3,8 +3,8 @@ what is tested is that whatever it picks is an exact article span, top-k holds, 
 
 import pytest
 
+from core.config import Settings
 from qa.assistant import Assistant
-from qa.config import Settings
 from tests.conftest import assert_offsets_exact
 
 
@@ -62,7 +62,7 @@ def test_transformer_reader_reads_passages_longer_than_its_window(tmp_path, embe
 
 
 def test_unknown_model_path_is_a_clear_error(seed_index, embedder, tmp_path):
-    from qa.errors import InputError
+    from core.errors import InputError
 
     assistant = Assistant.load(seed_index, Settings(reader=f"transformers:{tmp_path / 'nope'}"), embedder=embedder)
     with pytest.raises(InputError, match="cannot load QA model"):

@@ -46,7 +46,7 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
     env.pop("QA_AUTH", None)
     with open(log, "w") as handle:  # a file, not a pipe: a full pipe would stall the server
         process = subprocess.Popen(
-            [sys.executable, "-m", "qa.cli", "serve", "--index", str(index_dir), "--port", str(port),
+            [sys.executable, "-m", "cli.main", "serve", "--index", str(index_dir), "--port", str(port),
              "--articles", str(sources), "--uploads", str(uploads), "--feedback", str(feedback)],
             cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"

@@ -5,8 +5,8 @@ import shutil
 
 import pytest
 
+from core.config import Settings
 from qa.assistant import Assistant
-from qa.config import Settings
 from ui.library import REMOVED_FILE, TRASH_FOLDER, Library, default_uploads_dir
 
 ARTICLE = ("Harbour news from Bergen\n"

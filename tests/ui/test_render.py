@@ -4,8 +4,8 @@ import html
 import re
 from dataclasses import replace
 
+from core.records import Answer, Citation, Document, Response
 from qa.conversation import Resolution
-from qa.records import Answer, Citation, Document, Response
 from ui.render import (answer_markdown, article_html, cite_mark, conversation_markdown, copy_text, escape_markdown,
                        provenance, sources_html)
 from ui.session import ChatSession, ShownTurn

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from qa.errors import InputError
+from core.errors import InputError
 from ui.saved_chat import SAVED_TURNS, restored, saved
 from ui.session import ChatSession
 

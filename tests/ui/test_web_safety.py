@@ -54,7 +54,7 @@ def probe_paths(server, secret: Path) -> list[str]:
         "/etc/passwd", "../../../../../../etc/passwd", "..%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
         "%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "%252e%252e%252f%252e%252e%252fetc%252fpasswd",
         f"{server.index_dir}/manifest.json", f"{server.index_dir.resolve()}/dense.faiss",
-        f"{server.sources}/budapest.txt", f"{ROOT}/qa/config.py", f"{ROOT}/pyproject.toml", "qa/config.py",
+        f"{server.sources}/budapest.txt", f"{ROOT}/core/config.py", f"{ROOT}/pyproject.toml", "core/config.py",
         "/proc/self/environ", str(secret), f"{_upload_folder(server)}/../{secret.parent.name}/secret.txt",
         f"{upload_parent}/{secret.parent.name}/secret.txt", f"http://127.0.0.1:{port}/config", "file:///etc/passwd",
         "/etc/passwd%00.txt",

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from qa.errors import QAError
+from core.errors import QAError
 
 DEFAULT_INDEX = ".qa-index"
 DEFAULT_SOURCES = ["seeds"]
@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _settings(args):
-    from qa.config import load_settings
+    from core.config import load_settings
 
     overrides = {}
     if getattr(args, "reader", None) is not None:

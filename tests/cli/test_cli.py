@@ -7,10 +7,10 @@ import re
 import subprocess
 import sys
 
-from qa import cli
+from cli import main as cli
 from tests.conftest import ROOT
 
-QA = [sys.executable, "-m", "qa.cli"]
+QA = [sys.executable, "-m", "cli.main"]
 
 
 def run_qa(*args, cwd=ROOT):
