@@ -56,7 +56,7 @@ def ask(assistant, questions, source: str, without_gold: bool = False) -> list[A
 
     texts = [q.question for q in questions]
     vectors = assistant.embedder.encode_questions(texts)
-    hit_lists = assistant.retriever.retrieve_batch(texts, vectors)
+    hit_lists = [r.hits for r in assistant.retriever.retrieve_batch(texts, vectors)]
     reader = assistant.reader
     asked = []
     for question, vector, hits in zip(questions, vectors, hit_lists):

@@ -49,7 +49,7 @@ def examples(assistant, questions) -> list[Example]:
     reader = assistant.reader
     texts = [q.question for q in questions]
     vectors = assistant.embedder.encode_questions(texts)
-    hit_lists = assistant.retriever.retrieve_batch(texts, vectors)
+    hit_lists = [r.hits for r in assistant.retriever.retrieve_batch(texts, vectors)]
     result = []
     for question, vector, hits in zip(questions, vectors, hit_lists):
         reading = reader.consider(analyse_question(question.question, parse), vector, hits)

@@ -17,7 +17,7 @@ import numpy as np
 from core.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
 from core.errors import IndexFolderError, InputError
 from core.records import Answer, Document, Response
-from embeddings.analysis import add_parse, load_nlp, parse_many, sentences_within
+from embeddings.analysis import add_parse, load_nlp, parse, parse_many, sentences_within
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, read_index
 from qa.citations import cite
@@ -83,6 +83,7 @@ class Assistant:
         self.retriever = Retriever(self.corpus, self.settings)
         self.reader = make_reader(self.corpus, self.settings)
         self.documents: dict[str, Document] = {d.doc_id: d for d in data.documents}
+        self._analyses = {d.doc_id: a for d, a in zip(self.data.documents, self.data.analyses)}
         if self.settings.needs_parse:
             # spaCy loads in the parser's thread while the first question loads the embedder: a cold `qa ask`
             # pays for the slower of the two, not both.
@@ -95,17 +96,36 @@ class Assistant:
         data = read_index(Path(index_dir), settings)
         return cls(data, settings, embedder, Path(index_dir))
 
+    def document(self, doc_id: str) -> Document | None:
+        """The indexed article ``doc_id``, or ``None`` when the index does not hold it."""
+        return self.documents.get(doc_id)
+
     def sentence_of(self, answer: Answer | None) -> tuple[int, int] | None:
-        """The article offsets ``[start, end)`` of the sentence holding ``answer`` (of all of them, when the span
-        runs over a sentence boundary); ``None`` for no answer or an article this index does not hold."""
-        if answer is None or answer.doc_id not in self.corpus.doc_index:
+        """The article offsets of the sentence holding ``answer`` (of all of them, if it runs over a boundary);
+        ``None`` for no answer, or one outside the index's sentences."""
+        analysis = None if answer is None else self._analyses.get(answer.doc_id)
+        if analysis is None:
             return None
-        sentences = self.data.analyses[self.corpus.doc_index[answer.doc_id]].sentences
-        first, last = sentences_within(sentences, answer.start, answer.end)
-        if first == last:
+        first, last = sentences_within(analysis.sentences, answer.start, answer.end)
+        if last <= first:
             return None
         # A span that reaches past its sentences (white space the rule left out) still shows whole.
-        return min(sentences[first][0], answer.start), max(sentences[last - 1][1], answer.end)
+        return min(analysis.sentences[first][0], answer.start), max(analysis.sentences[last - 1][1], answer.end)
+
+    def entities_near(self, answer: Answer) -> list[tuple[int, int, str]]:
+        """Labelled entities ``(start, end, label)`` of the answer's article, in text order, around ``answer``: all of
+        the article's from index time where the index holds the parse, else those of the answer's sentence, parsed
+        now (the answer alone is too short to label reliably). Empty for an article the index does not hold."""
+        analysis = self._analyses.get(answer.doc_id)
+        if analysis is None:
+            return []
+        if analysis.parsed:
+            return analysis.entities
+        first, last = sentences_within(analysis.sentences, answer.start, answer.end)
+        start, end = (analysis.sentences[first][0], analysis.sentences[last - 1][1]) if last > first \
+            else (answer.start, answer.end)
+        text = self.documents[answer.doc_id].text
+        return [(start + e.start_char, start + e.end_char, e.label_) for e in parse(text[start:end]).ents]
 
     def answer(self, question: str, k: int | None = None, window: DateWindow | None = None) -> Response:
         return self.answer_batch([question], k, window=window)[0]
@@ -138,15 +158,14 @@ class Assistant:
             parse_seconds, analyses = 0.0, [unparsed_question(q) for q in read]
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
-        retrieval_timings: list[dict] = []
         allowed = None if window is None else frozenset(
             i for i, chunk in enumerate(self.data.chunks) if window.holds(self.documents[chunk.doc_id]))
-        hit_lists = self.retriever.retrieve_batch(cleaned, vectors, retrieval_timings, allowed)
+        retrievals = self.retriever.retrieve_batch(cleaned, vectors, allowed)
         responses = []
         for i, question in enumerate(cleaned):
-            responses.append(self._respond(originals[i], question, analyses[i], vectors[i], hit_lists[i], top_k,
+            responses.append(self._respond(originals[i], question, analyses[i], vectors[i], retrievals[i].hits, top_k,
                                            {"parse": parse_ms, "encode": encode_ms, "front": front_ms,
-                                            **retrieval_timings[i]}))
+                                            **retrievals[i].timings_ms}))
         return responses
 
     def _respond(self, original: str, question: str, analysis, vector: np.ndarray, hits, top_k: int,

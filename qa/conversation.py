@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 
 from core.errors import InputError
 from core.records import Answer, Response
-from embeddings.analysis import parse, sentences_within
+from embeddings.analysis import parse
 from qa.question import analyse_question
 from qa.validate import clean_question
 
@@ -321,30 +321,20 @@ def _looks_like_a_name(text: str) -> bool:
 
 
 def answer_mentions(assistant, answer: Answer | None) -> tuple[Mention, ...]:
-    """The entities of ``answer`` as its article labels them: spaCy's labels from index time where the index holds
-    the parse, else from parsing the answer's sentence (the answer alone is too short to label reliably).
+    """The entities of ``answer`` as its article labels them (``Assistant.entities_near``).
 
     An entity that covers the answer, or that lies inside it ("Sergei Kislyak" in "Deputy Foreign Minister Sergei
     Kislyak"), counts.
     """
-    if answer is None or answer.doc_id not in assistant.corpus.doc_index:
+    document = None if answer is None else assistant.document(answer.doc_id)
+    if document is None:
         return ()
-    doc = assistant.corpus.doc_index[answer.doc_id]
-    text = assistant.data.documents[doc].text
-    analysis = assistant.data.analyses[doc]
-    if analysis.parsed:
-        entities = analysis.entities
-    else:
-        first, last = sentences_within(analysis.sentences, answer.start, answer.end)
-        start, end = (analysis.sentences[first][0], analysis.sentences[last - 1][1]) if last > first \
-            else (answer.start, answer.end)
-        entities = [(start + e.start_char, start + e.end_char, e.label_) for e in parse(text[start:end]).ents]
     found = []
-    for start, end, label in entities:  # in text order
+    for start, end, label in assistant.entities_near(answer):  # in text order
         if start >= answer.end:
             break
         if (answer.start <= start and end <= answer.end) or (start <= answer.start and answer.end <= end):
-            found.append(Mention(text[start:end], label))
+            found.append(Mention(document.text[start:end], label))
     return tuple(found)
 
 

@@ -10,6 +10,7 @@ and a chunk's average meaning, or its word counts spread over eight sentences, c
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,45 +24,59 @@ RRF_TIE_BREAK = 0.01  # fused rank only orders candidates whose sentences score 
 DUPLICATE_COSINE = 0.97  # chunks this alike say the same thing; the later one is dropped
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """One question's ranked hits, and the milliseconds each stage took (``dense``, ``lexical``, ``fusion``)."""
+
+    hits: list[Hit]
+    timings_ms: dict[str, float]
+
+
 class Retriever:
-    """``retrieve_batch(questions, vectors)`` -> a ranked ``list[Hit]`` per question."""
+    """``retrieve_batch(questions, vectors)`` -> a ``Retrieval`` (ranked hits and timings) per question."""
 
     def __init__(self, corpus: Corpus, settings: Settings):
         self.corpus = corpus
         self.data = corpus.data
         self.settings = settings
 
-    def retrieve_batch(self, questions: list[str], vectors: np.ndarray, timings: list[dict] | None = None,
-                       allowed: frozenset[int] | None = None) -> list[list[Hit]]:
+    def retrieve_batch(self, questions: list[str], vectors: np.ndarray,
+                       allowed: frozenset[int] | None = None) -> list[Retrieval]:
         """``allowed``: the only chunk indices that may be returned (a publication window), None for all."""
         n_chunks = len(self.data.chunks)
         if n_chunks == 0 or (allowed is not None and not allowed):
-            if timings is not None:
-                timings.extend({"dense": 0.0, "lexical": 0.0, "fusion": 0.0} for _ in questions)
-            return [[] for _ in questions]
+            return [Retrieval([], {"dense": 0.0, "lexical": 0.0, "fusion": 0.0}) for _ in questions]
         k = min(self.settings.retrieve_k, n_chunks)
         # A filter drops candidates after the search, so the search looks further, in proportion to what it keeps.
         search_k = k if allowed is None else min(n_chunks, k * max(1, round(n_chunks / len(allowed))))
+        dense_lists, dense_ms = self._dense(vectors, k, search_k, allowed)
+        results = []
+        for qi, question in enumerate(questions):
+            lexical, lexical_ms = self._lexical(question, k, search_k, allowed)
+            started = time.perf_counter()
+            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical)
+            results.append(Retrieval(hits, {"dense": dense_ms, "lexical": lexical_ms,
+                                            "fusion": (time.perf_counter() - started) * 1000}))
+        return results
+
+    def _dense(self, vectors: np.ndarray, k: int, search_k: int,
+               allowed: frozenset[int] | None) -> tuple[list[list[int]], float]:
+        """Each question's top ``k`` chunk indices by cosine, and the search's milliseconds per question."""
         started = time.perf_counter()
-        dense_lists: list[list[int]] = [[] for _ in questions]
+        dense_lists: list[list[int]] = [[] for _ in vectors]
         if self.settings.dense:
             _, ids = self.data.dense.search(np.ascontiguousarray(vectors, dtype=np.float32), search_k)
             dense_lists = [[int(i) for i in row if i >= 0 and (allowed is None or int(i) in allowed)][:k]
                            for row in ids]
-        dense_ms = (time.perf_counter() - started) * 1000 / max(len(questions), 1)
-        results = []
-        for qi, question in enumerate(questions):
-            started = time.perf_counter()
-            lexical = [i for i, _ in self.data.lexical.search(question, search_k)
-                       if allowed is None or i in allowed][:k] if self.settings.lexical else []
-            lexical_ms = (time.perf_counter() - started) * 1000
-            started = time.perf_counter()
-            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical)
-            results.append(hits)
-            if timings is not None:
-                timings.append({"dense": dense_ms, "lexical": lexical_ms,
-                                "fusion": (time.perf_counter() - started) * 1000})
-        return results
+        return dense_lists, (time.perf_counter() - started) * 1000 / max(len(vectors), 1)
+
+    def _lexical(self, question: str, k: int, search_k: int,
+                 allowed: frozenset[int] | None) -> tuple[list[int], float]:
+        """The question's top ``k`` chunk indices by BM25, and the milliseconds it took."""
+        started = time.perf_counter()
+        lexical = [i for i, _ in self.data.lexical.search(question, search_k)
+                   if allowed is None or i in allowed][:k] if self.settings.lexical else []
+        return lexical, (time.perf_counter() - started) * 1000
 
     def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int]) -> list[Hit]:
         fused: dict[int, float] = {}
