@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from core.errors import InputError
 from core.records import Chunk, Document
 
 _WORDS = re.compile(r"\S+")
@@ -48,7 +49,7 @@ class Chunker:
     def __init__(self, max_tokens: int = 160, overlap_sentences: int = 1,
                  model_tokens: Callable[[list[str]], list[int]] | None = None, model_max_tokens: int | None = None):
         if max_tokens <= 0:
-            raise ValueError(f"max_tokens must be greater than 0. Currently, max_tokens is {max_tokens}")
+            raise InputError(f"max_tokens must be greater than 0. Currently, max_tokens is {max_tokens}")
         self.max_tokens = max_tokens
         self.overlap_sentences = overlap_sentences
         self.model_tokens = model_tokens

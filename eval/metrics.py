@@ -16,6 +16,8 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from core.errors import InputError
+
 # A question counts as answered right when its answer reaches this F1 against the gold (or, unanswerable, when the
 # assistant abstains); the ✓/✗ of the report and the follow-up accuracy of conversations use it.
 CORRECT_F1 = 0.5
@@ -54,7 +56,7 @@ def _check_golds(golds: Sequence[str]) -> None:
     if isinstance(golds, str):
         raise TypeError("golds must be a sequence of answer strings, not one string")
     if len(golds) == 0:
-        raise ValueError("golds must hold at least one answer; score unanswerable questions with no-answer metrics")
+        raise InputError("golds must hold at least one answer; score unanswerable questions with no-answer metrics")
 
 
 def exact_match(prediction: str | None, golds: Sequence[str]) -> float:
@@ -105,7 +107,7 @@ def is_correct(prediction: str | None, golds: Sequence[str]) -> bool:
 def _check_ranks(ranks: Sequence[int | None]) -> None:
     for rank in ranks:
         if rank is not None and (not isinstance(rank, int) or rank < 1):
-            raise ValueError(f"ranks count from 1 (or are None for no hit). Currently, a rank is {rank!r}")
+            raise InputError(f"ranks count from 1 (or are None for no hit). Currently, a rank is {rank!r}")
 
 
 def recall_at_k(ranks: Sequence[int | None], k: int) -> float | None:
@@ -115,7 +117,7 @@ def recall_at_k(ranks: Sequence[int | None], k: int) -> float | None:
     Returns ``None`` for no questions. Raises ``ValueError`` for ``k < 1`` or a rank below 1.
     """
     if not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be a positive integer. Currently, k is {k!r}")
+        raise InputError(f"k must be a positive integer. Currently, k is {k!r}")
     _check_ranks(ranks)
     if len(ranks) == 0:
         return None
@@ -139,7 +141,7 @@ def no_answer_precision_recall(
     Either is ``None`` when its denominator is 0. Raises ``ValueError`` when the two sequences differ in length.
     """
     if len(abstained) != len(unanswerable):
-        raise ValueError(
+        raise InputError(
             f"abstained and unanswerable must have one flag per question; got {len(abstained)} and {len(unanswerable)}"
         )
     correct = sum(1 for a, u in zip(abstained, unanswerable) if a and u)
@@ -156,7 +158,7 @@ def percentile(values: Iterable[float], p: float) -> float | None:
     ``None`` for no values. Raises ``ValueError`` for p outside [0, 100].
     """
     if not (0 <= p <= 100):
-        raise ValueError(f"p must be within [0, 100]. Currently, p is {p!r}")
+        raise InputError(f"p must be within [0, 100]. Currently, p is {p!r}")
     ordered = sorted(values)
     if not ordered:
         return None

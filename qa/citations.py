@@ -7,6 +7,7 @@ differences of article offsets, never the result of searching the passage for th
 
 from __future__ import annotations
 
+from core.errors import IndexFolderError
 from core.records import Answer, Chunk, Citation, Document, Hit
 
 
@@ -50,4 +51,6 @@ def _source_chunk(answer: Answer, hits: list[Hit], chunks: list[Chunk]) -> Chunk
     for chunk in [h.chunk for h in hits] + chunks:
         if chunk.doc_id == answer.doc_id and chunk.start <= answer.start and answer.end <= chunk.end:
             return chunk
-    raise ValueError(f"no chunk of {answer.doc_id} holds [{answer.start}, {answer.end})")
+    # Only an index whose chunks no longer cover its articles gets here: the reader reads spans out of chunks.
+    raise IndexFolderError(f"no chunk of {answer.doc_id} holds [{answer.start}, {answer.end}); the index does not "
+                           f"match its articles, rebuild it with `qa index`")

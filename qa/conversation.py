@@ -96,10 +96,6 @@ class Turn:
     # Entities of the best answer, as labelled in its article; None until the next question looks them up.
     answer_mentions: tuple[Mention, ...] | None = ()
 
-    @property
-    def resolved(self) -> str:
-        return self.resolution.text
-
 
 def without_opener(question: str) -> str:
     """``question`` without a leading "and", "but", "what about" and the like."""

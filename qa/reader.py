@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import InputError
 from core.records import Answer, Hit
 from embeddings.lexical import tokenize
 from qa.corpus import Candidate, Corpus
@@ -61,7 +62,7 @@ def load_weights(path: Path = WEIGHTS_FILE) -> dict:
     if list(data["sentence_features"]) != list(SENTENCE_FEATURES) or \
             list(data["span_features"]) != list(SPAN_FEATURES) or \
             list(data.get("calibration", {}).get("features", CONFIDENCE_FEATURES)) != list(CONFIDENCE_FEATURES):
-        raise ValueError(f"{path} was fitted for other features; refit with `python -m eval.fit_reader`")
+        raise InputError(f"{path} was fitted for other features; refit with `python -m eval.fit_reader`")
     return data
 
 

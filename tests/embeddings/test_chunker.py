@@ -1,5 +1,6 @@
 import pytest
 
+from core.errors import InputError
 from embeddings.analysis import analyse, body_blocks
 from embeddings.chunker import Chunker, count_cl100k
 from embeddings.cleaner import body_spans
@@ -60,5 +61,5 @@ def test_seed_chunks_fit_the_embedder(assistant, embedder):
 
 
 def test_max_tokens_must_be_positive():
-    with pytest.raises(ValueError, match="max_tokens must be greater than 0"):
+    with pytest.raises(InputError, match="max_tokens must be greater than 0"):
         Chunker(max_tokens=0)
