@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from core.errors import QAError
+from core.records import ARTICLE_SUFFIXES
 
 DEFAULT_INDEX = ".qa-index"
 DEFAULT_SOURCES = ["seeds"]
@@ -222,8 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="sentence-transformers model (default: the packaged all-MiniLM-L6-v2)")
         return p
 
-    p = add("index", "build or update the index from .txt/.md/.html/.htm/.pdf articles (unchanged files are not "
-                     "re-embedded)",
+    p = add("index", f"build or update the index from {'/'.join(ARTICLE_SUFFIXES)} articles (unchanged files are "
+                     "not re-embedded)",
             cmd_index)
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files, folders or http(s) links to index (default: seeds/); a fetched page is saved into "

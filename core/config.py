@@ -10,6 +10,7 @@ import json
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Literal, get_args
 
 from core.errors import InputError
 
@@ -19,6 +20,10 @@ FEATURE_READER = "features"
 TRAINED_READER = "trained"  # the fine-tuned MiniLM shipped in qa/models/reader
 # 2: sentences split by rule, and spaCy's parse stored only for the feature reader (1 stored spaCy's sentences).
 INDEX_FORMAT_VERSION = 2
+DenseIndexKind = Literal["auto", "flat", "hnsw", "ivf"]
+VectorDtype = Literal["float32", "float16", "pq"]
+_POSITIVE_INTEGERS = ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars",
+                      "dense_auto_threshold", "hnsw_m", "pq_m", "ef_search", "nprobe", "pq_refine")
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,8 @@ class Settings:
     uploads_dir: str = ""  # where the chat saves uploaded and fetched articles; "": INDEX-uploads beside the index
     allow_private_urls: bool = False  # fetch links to private and loopback addresses too (intranets, tests)
     # Dense index (embeddings/dense_index.py). These six change what is built, so the manifest records them.
-    dense_index: str = "auto"  # auto (flat up to dense_auto_threshold chunks, then ivf), flat, hnsw or ivf
-    vector_dtype: str = "float32"  # float32, float16 (half the memory) or pq (pq_m bytes a vector)
+    dense_index: DenseIndexKind = "auto"  # auto: flat up to dense_auto_threshold chunks, then ivf
+    vector_dtype: VectorDtype = "float32"  # float16: half the memory; pq: pq_m bytes a vector
     dense_auto_threshold: int = 100_000  # chunks; an exact scan of this many takes ~10 ms on one core
     hnsw_m: int = 32  # graph neighbours per vector
     ivf_nlist: int = 0  # IVF lists; 0: about sqrt(chunks)
@@ -65,7 +70,7 @@ class Settings:
     mmap_index: bool = True  # map the index files instead of reading them into memory
 
     def __post_init__(self) -> None:
-        for name in ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars"):
+        for name in _POSITIVE_INTEGERS:
             value = getattr(self, name)
             if not isinstance(value, int) or value <= 0:
                 raise InputError(f"{name} must be a positive integer. Currently, {name} is {value!r}")
@@ -73,14 +78,9 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
-        for name in ("dense_auto_threshold", "hnsw_m", "pq_m", "ef_search", "nprobe", "pq_refine"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise InputError(f"{name} must be a positive integer. Currently, {name} is {value!r}")
         if not isinstance(self.ivf_nlist, int) or self.ivf_nlist < 0:
             raise InputError(f"ivf_nlist must be >= 0 (0: chosen by size). Currently, it is {self.ivf_nlist!r}")
-        for name, allowed in (("dense_index", ("auto", "flat", "hnsw", "ivf")),
-                              ("vector_dtype", ("float32", "float16", "pq"))):
+        for name, allowed in (("dense_index", get_args(DenseIndexKind)), ("vector_dtype", get_args(VectorDtype))):
             if getattr(self, name) not in allowed:
                 raise InputError(f"{name} must be one of {', '.join(allowed)}. "
                                  f"Currently, {name} is {getattr(self, name)!r}")

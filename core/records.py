@@ -11,6 +11,14 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 
 
+# The files an article is read from: text as it is, saved web pages, PDFs (``embeddings.loader`` reads each its way).
+TEXT_SUFFIXES = (".txt", ".md")
+PAGE_SUFFIXES = (".html", ".htm")
+PDF_SUFFIXES = (".pdf",)
+ARTICLE_SUFFIXES = TEXT_SUFFIXES + PAGE_SUFFIXES + PDF_SUFFIXES
+KINDS = ", ".join(ARTICLE_SUFFIXES)  # as messages list them
+
+
 @dataclass(frozen=True)
 class Document:
     """One article: its text exactly as decoded from a .txt/.md file, or as extracted from a web page or a PDF."""

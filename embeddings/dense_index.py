@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import Settings
+from core.config import DenseIndexKind, Settings, VectorDtype
 from core.errors import InputError
 
 MIN_PER_LIST = 39  # FAISS's k-means wants at least this many training vectors per centroid
@@ -52,8 +52,8 @@ ADD_BLOCK = 100_000  # vectors added at a time: a memory-mapped corpus larger th
 class DenseSpec:
     """A resolved choice: what ``build`` makes for a corpus of a given size (never ``auto``)."""
 
-    kind: str  # flat, hnsw or ivf
-    dtype: str  # float32, float16 or pq
+    kind: DenseIndexKind  # never "auto"
+    dtype: VectorDtype
     hnsw_m: int
     ivf_nlist: int  # lists actually built (0 unless kind is ivf)
     pq_m: int

@@ -41,8 +41,7 @@ import numpy as np
 from embeddings import dense_index
 from core.config import INDEX_FORMAT_VERSION, Settings
 from core.errors import IndexFolderError
-from core.records import Analysis
-from core.records import Chunk, Document
+from core.records import Analysis, Chunk, Document
 from embeddings.lexical import LexicalIndex
 
 MANIFEST = "manifest.json"

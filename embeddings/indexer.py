@@ -17,15 +17,14 @@ import numpy as np
 from embeddings import dense_index
 from core.config import Settings
 from core.errors import DocumentError, QAError
-from core.records import Analysis
-from core.records import Chunk, Document
+from core.records import KINDS, Analysis, Chunk, Document
 from embeddings.analysis import add_parse, analyse, body_blocks, sentences_within
 from embeddings.chunker import Chunker
 from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_lines
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
 from embeddings.lexical import LexicalIndex
-from embeddings.loader import KINDS, load_paths
+from embeddings.loader import load_paths
 
 
 @dataclass

@@ -13,16 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import DocumentError
-from core.records import Document
+from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
 from embeddings.text_metadata import dateline_date, headline_of
 
-TEXT_SUFFIXES = (".txt", ".md")
-PAGE_SUFFIXES = (".html", ".htm")
-PDF_SUFFIXES = (".pdf",)
-ARTICLE_SUFFIXES = TEXT_SUFFIXES + PAGE_SUFFIXES + PDF_SUFFIXES
-KINDS = ", ".join(ARTICLE_SUFFIXES)  # as messages list them
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
          ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
 

@@ -10,7 +10,6 @@ Every problem with a file is a ``core.errors.InputError`` with a one-line messag
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.records import Document
+from embeddings.loader import make_document
 
 QUESTION_TYPES = ("who", "when", "where", "what", "how-many", "why", "unanswerable")
 DEFAULT_SPLIT = "test"
@@ -295,8 +295,7 @@ def _parse_squad(data: dict, path: Path) -> GoldSet:
             if not isinstance(paragraph, dict):
                 raise InputError(f"{p_where} must be an object")
             context = _string(paragraph, "context", p_where)
-            sha = hashlib.sha256(context.encode("utf-8")).hexdigest()
-            source_documents.append(Document(doc_id=doc_id, path="", title=title, text=context, sha256=sha))
+            source_documents.append(make_document(doc_id, context, title=title))
             qas = paragraph.get("qas", [])
             if not isinstance(qas, list):
                 raise InputError(f"{p_where}: 'qas' must be a list")

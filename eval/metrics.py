@@ -22,7 +22,8 @@ from core.errors import InputError
 # assistant abstains); the ✓/✗ of the report and the follow-up accuracy of conversations use it.
 CORRECT_F1 = 0.5
 
-METRIC_KEYS = (
+# The keys `qa eval --json` prints (DESIGN.md), in order: the scores, the latencies, the count.
+SCORE_KEYS = (
     "em",
     "f1",
     "recall_at_1",
@@ -31,10 +32,11 @@ METRIC_KEYS = (
     "citation_accuracy",
     "no_answer_precision",
     "no_answer_recall",
-    "latency_ms_p50",
-    "latency_ms_p95",
-    "n_questions",
 )
+LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
+METRIC_KEYS = (*SCORE_KEYS, *LATENCY_KEYS, "n_questions")
+# What ``summarize_dialogues`` adds for gold dialogues.
+DIALOGUE_KEYS = ("followup_accuracy", "followup_accuracy_after_first", "n_dialogues")
 
 # The order question types and splits are listed in; others follow alphabetically.
 TYPE_ORDER = ("who", "when", "where", "what", "how-many", "why", "unanswerable")

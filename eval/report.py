@@ -17,7 +17,7 @@ from pathlib import Path
 
 from core.errors import InputError, QAError
 from eval.datasets import load_gold
-from eval.metrics import CORRECT_F1, METRIC_KEYS
+from eval.metrics import CORRECT_F1, DIALOGUE_KEYS, LATENCY_KEYS, METRIC_KEYS, SCORE_KEYS
 from eval.runner import KIND_CONVERSATIONS, EvalResult
 
 REPORT_JSON = "report.json"
@@ -25,20 +25,6 @@ REPORT_MD = "report.md"
 SPLIT_CHART = "metrics_by_split.png"
 TYPE_CHART = "metrics_by_type.png"
 BASELINE_CHART = "baseline_comparison.png"
-
-SCORE_KEYS = (
-    "em",
-    "f1",
-    "recall_at_1",
-    "recall_at_5",
-    "mrr",
-    "citation_accuracy",
-    "no_answer_precision",
-    "no_answer_recall",
-)
-LATENCY_KEYS = ("latency_ms_p50", "latency_ms_p95")
-DIALOGUE_KEYS = ("followup_accuracy", "followup_accuracy_after_first", "n_dialogues")
-
 
 @dataclass(frozen=True)
 class MetricLabel:

@@ -31,12 +31,11 @@ from dataclasses import dataclass, replace
 from core.errors import InputError
 from core.records import Answer, Response
 from embeddings.analysis import parse
-from qa.question import analyse_question
+from qa.question import WH_WORDS, analyse_question
 from qa.validate import clean_question
 
 _OPENERS = re.compile(r"^(and|but|also|so|then|what about|how about|and what about|and how about)\b[\s,]*",
                       re.IGNORECASE)
-_WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "what", "which"}
 _PERSON_PRONOUNS = {"he", "she", "him", "her", "his", "hers", "himself", "herself"}
 _BACK_REFERENCES = _PERSON_PRONOUNS | {"it", "its", "they", "them", "their", "that", "this", "those", "these",
                                        "there", "then", "same", "one", "else", "also", "too", "afterwards",
@@ -118,7 +117,7 @@ def resolve(question: str, history: list[Turn], nlp) -> Resolution:
     text = text[:1].upper() + text[1:]
     doc = nlp(text)
     words = {t.lower_ for t in doc}
-    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    wh = next((t for t in doc if t.lower_ in WH_WORDS), None)
     fragment = not any(t.pos_ in ("VERB", "AUX") for t in doc if t is not wh)
     refers_back = bool(words & _BACK_REFERENCES)
     if not (opener or refers_back or fragment or not _names_own_subject(doc)):
@@ -140,7 +139,7 @@ def _names_own_subject(doc) -> bool:
     if any(e.label_ in _SUBJECT_LABELS for e in doc.ents):
         return True
     nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")
-             and not any(c.lower_ in _WH_WORDS and c.dep_ == "det" for c in t.children)]
+             and not any(c.lower_ in WH_WORDS and c.dep_ == "det" for c in t.children)]
     return len(nouns) >= 2
 
 
@@ -175,7 +174,7 @@ def _context(question, previous_turn: Turn, previous, nlp) -> tuple[Mention, ...
         # "Who represented the US at them?": "them" may be any thing the previous question named.
         in_entities = {t.i for e in previous.ents for t in e}
         candidates.extend(Mention(_without_determiner(c), PHRASE, _governor(c)) for c in previous.noun_chunks
-                          if not any(t.pos_ == "PRON" or t.lower_ in _WH_WORDS or t.i in in_entities for t in c))
+                          if not any(t.pos_ == "PRON" or t.lower_ in WH_WORDS or t.i in in_entities for t in c))
     candidates.extend(previous_turn.resolution.context)
     context: list[Mention] = []
     for mention in candidates:
@@ -240,7 +239,7 @@ def _swap_entities(fragment, previous) -> str | None:
 
 def _wh_phrase_end(doc) -> int | None:
     """Token index just past the question phrase ("By how many countries", "When", "Which treaty")."""
-    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    wh = next((t for t in doc if t.lower_ in WH_WORDS), None)
     if wh is None:
         return None
     # The phrase runs to the first verb or auxiliary after the question word.
@@ -253,7 +252,7 @@ def _complete_wh_fragment(fragment, previous) -> str | None:
     Needs a previous question whose question word is not its subject (else "When led the delegation?").
     """
     end = _wh_phrase_end(previous)
-    wh = next((t for t in previous if t.lower_ in _WH_WORDS), None)
+    wh = next((t for t in previous if t.lower_ in WH_WORDS), None)
     if end is None or wh is None or wh.dep_ in ("nsubj", "nsubjpass") or wh.head.dep_ in ("nsubj", "nsubjpass"):
         return None
     return _as_question(f"{fragment.text.rstrip(' ?.!')} {previous[end:].text}")

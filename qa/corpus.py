@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -17,7 +18,8 @@ from embeddings.analysis import sentences_within
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges
 from embeddings.lexical import STOP_WORDS, tokenize
 
-KINDS = ("entity", "noun_chunk", "phrase", "clause", "number")
+CandidateKind = Literal["entity", "noun_chunk", "phrase", "clause", "number"]
+KINDS: tuple[CandidateKind, ...] = get_args(CandidateKind)  # in order of preference for the same span
 # Clause heads and the markers that introduce a reason or purpose.
 _CLAUSE_DEPS = {"advcl", "xcomp", "ccomp", "acl", "relcl", "pcomp"}
 _REASON_MARKERS = {"because", "since", "as", "so", "to", "for", "considering", "after", "aim", "order", "bid"}
@@ -29,7 +31,7 @@ _FUNCTION_POS = {"PRON", "DET", "ADP", "AUX", "PART", "CCONJ", "SCONJ", "PUNCT",
 class Candidate:
     start: int  # article offsets
     end: int
-    kind: str  # one of KINDS
+    kind: CandidateKind
     label: str  # entity label, or "" for other kinds
     first_token: int  # token indices in the article's analysis, [first_token, last_token)
     last_token: int

@@ -7,9 +7,14 @@ of spaCy entity labels, or a noun the answer should be an instance of ("which tr
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from embeddings.lexical import STOP_WORDS
 
+# The words that ask; a question holds at most one that counts (the first).
+WH_WORDS = frozenset({"who", "whom", "whose", "when", "where", "why", "how", "what", "which"})
+AnswerType = Literal["person", "agent", "time", "place", "count", "reason", "manner", "thing"]
+WhRole = Literal["subject", "object", "other", ""]  # the slot the answer fills in the verb the question word hangs from
 PERSON = frozenset({"PERSON"})
 # Labels an answer of each type may also carry, less often: "who" is a person, sometimes an organisation.
 RELATED = {"person": frozenset({"ORG", "NORP", "GPE"}), "time": frozenset({"CARDINAL"}),
@@ -69,15 +74,15 @@ _HOW_ADJECTIVES = {"many": COUNT | {"DATE"}, "much": COUNT, "long": TIME | COUNT
 @dataclass(frozen=True)
 class QuestionAnalysis:
     text: str
-    wh: str  # who, when, where, why, how, what, which, or "" for none
-    answer_type: str  # person, agent, time, place, count, reason, manner, thing
+    wh: str  # the question word (one of WH_WORDS), or "" for none
+    answer_type: AnswerType
     labels: frozenset[str]  # entity labels an answer should carry; empty when any span may do
     type_noun: str  # the noun after "what"/"which" ("treaty"), lemmatised
     focus: tuple[str, ...]  # content lemmas, lower case, in order
     main_verb: str  # lemma of the question's main verb other than be/do/have
     entities: tuple[tuple[str, str], ...] = ()  # (text lower case, label) of the question's named entities
     wh_verb: str = ""  # lemma of the verb the question word hangs from: "ignite" in "what could the plans ignite"
-    wh_role: str = ""  # "subject", "object" or "other": the slot of that verb the answer fills
+    wh_role: WhRole = ""  # the slot of that verb the answer fills
     wh_preposition: str = ""  # "in" for "In which city ...", "on" for "On what day ..."
 
 
@@ -91,12 +96,11 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
     """Analyse a question; ``parse`` turns text into a spaCy Doc (``embeddings.analysis.parse``)."""
     doc = parse(text)
     tokens = [t for t in doc if not t.is_space]
-    wh_token = next((t for t in tokens if t.lower_ in {"who", "whom", "whose", "when", "where", "why", "how", "what",
-                                                       "which"}), None)
+    wh_token = next((t for t in tokens if t.lower_ in WH_WORDS), None)
     wh = wh_token.lower_ if wh_token is not None else ""
     labels: frozenset[str] = frozenset()
     type_noun = ""
-    answer_type = "thing"
+    answer_type: AnswerType = "thing"
     if wh in ("who", "whom", "whose"):
         answer_type, labels = "person", PERSON
     elif wh == "when":
@@ -125,7 +129,7 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
             answer_type, labels = "agent", NAMED  # "what is the plan called": any proper name will do
     focus = []
     for t in tokens:
-        if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _WH_WORDS or t.lemma_.lower() in ("be", "do", "have"):
+        if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _ASKING_WORDS or t.lemma_.lower() in ("be", "do", "have"):
             continue
         focus.append(t.lemma_.lower())
     main_verb = next((t.lemma_.lower() for t in tokens if t.pos_ == "VERB" and t.lemma_.lower() not in
@@ -138,7 +142,7 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
                             entities, wh_verb, wh_role, preposition)
 
 
-def role_of(dep: str, head_dep: str = "", head_lemma: str = "") -> str:
+def role_of(dep: str, head_dep: str = "", head_lemma: str = "") -> WhRole:
     """A dependency label folded to the slot it fills; a passive's agent ("led by X") is its subject."""
     if dep in ("nsubj", "csubj") or (dep == "pobj" and head_dep == "agent") or \
             (dep == "pobj" and head_lemma == "by"):
@@ -164,7 +168,8 @@ def _wh_slot(wh_token) -> tuple[str, str]:
     return "", ""
 
 
-_WH_WORDS = {"who", "whom", "whose", "when", "where", "why", "how", "what", "which", "many", "much"}
+# Words of the question phrase that name no content: "how many", "how much".
+_ASKING_WORDS = WH_WORDS | {"many", "much"}
 
 
 def _type_noun(wh_token) -> str:

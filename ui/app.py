@@ -23,7 +23,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from embeddings.loader import ARTICLE_SUFFIXES, KINDS
+from core.records import ARTICLE_SUFFIXES, KINDS
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library

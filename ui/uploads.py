@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import DocumentError
-from embeddings.loader import ARTICLE_SUFFIXES, KINDS, load_file
+from core.records import ARTICLE_SUFFIXES, KINDS
+from embeddings.loader import load_file
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
