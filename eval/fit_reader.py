@@ -34,8 +34,8 @@ class Example:
     """One tuning question as the reader sees it, with a target for every sentence and candidate."""
 
     question: object  # eval.datasets.GoldQuestion
-    reader: object  # the qa.reader.FeatureReader of the index it was asked of
-    reading: object  # qa.reader.Reading, or None when nothing was retrieved
+    reader: object  # the qa.feature_reader.FeatureReader of the index it was asked of
+    reading: object  # qa.feature_reader.Reading, or None when nothing was retrieved
     spans: list[str]
     span_targets: np.ndarray  # F1 with the gold (in the gold document) ** TARGET_POWER
     sentence_targets: np.ndarray  # the best span target in each sentence
@@ -117,7 +117,7 @@ def fit_reader(items: list[Example], l2: float = L2) -> tuple[np.ndarray, np.nda
     """Span weights from the spans of answer sentences; then sentence weights from every question's sentences,
     each sentence knowing the score of its best span under the fitted span weights. The readers of the examples
     get the weights."""
-    from qa.reader import SENTENCE_FEATURES, SPAN_FEATURES
+    from qa.feature_reader import SENTENCE_FEATURES, SPAN_FEATURES
 
     span_lists = []
     for e in items:
@@ -150,7 +150,7 @@ def calibrate(items: list[Example], extra=()) -> tuple[np.ndarray, float, float,
     """
     from scipy.optimize import minimize
 
-    from qa.reader import CONFIDENCE_FEATURES
+    from qa.feature_reader import CONFIDENCE_FEATURES
 
     rows, quality, answerable = [], [], []
     for e in [*items, *extra]:
@@ -186,7 +186,7 @@ def calibrate(items: list[Example], extra=()) -> tuple[np.ndarray, float, float,
 
 
 def weights_json(sentence_weights, span_weights, calibration_weights, bias, threshold, **info) -> dict:
-    from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+    from qa.feature_reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
 
     def rounded(values):
         return [round(float(v), 5) for v in values]
@@ -250,7 +250,7 @@ def fit(argv: list[str] | None = None) -> int:
 
     from core.config import FEATURE_READER, load_settings
     from qa.assistant import Assistant
-    from qa.reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, WEIGHTS_FILE, load_weights
+    from qa.feature_reader import CONFIDENCE_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES, WEIGHTS_FILE, load_weights
 
     parser = argparse.ArgumentParser(prog="python -m eval.fit_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gold", default="eval/gold_qa.json")

@@ -46,7 +46,7 @@ def make_reader(corpus: Corpus, settings: Settings):
 
         return TrainedReader(corpus, path or None)
     if settings.reader == FEATURE_READER:
-        from qa.reader import FeatureReader
+        from qa.feature_reader import FeatureReader
 
         return FeatureReader(corpus)
     if name == "transformers":

@@ -7,7 +7,7 @@ import pytest
 from core.errors import QAError
 from core.records import Answer, Chunk, Document
 from qa.citations import cite
-from qa.reader import WEIGHTS_FILE, load_weights
+from qa.feature_reader import WEIGHTS_FILE, load_weights
 
 
 def test_reader_weights_fitted_for_other_features_are_a_qa_error(tmp_path):
