@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.config import FEATURE_READER, TRAINED_READER, Settings, load_settings
+from core.config import Settings, load_settings
 from core.errors import IndexFolderError, InputError
 from core.records import Answer, Document, Response
 from embeddings.analysis import add_parse, load_nlp, parse, parse_many, sentences_within
@@ -24,6 +24,7 @@ from qa.citations import cite
 from qa.corpus import Corpus
 from qa.dates import DateWindow
 from qa.question import analyse_question, unparsed_question
+from qa.reader import make_reader
 from qa.retriever import Retriever
 from qa.validate import clean_question
 
@@ -35,26 +36,6 @@ _LOG = logging.getLogger(__name__)
 def _timed(function, *args):
     started = time.perf_counter()
     return function(*args), time.perf_counter() - started
-
-
-def make_reader(corpus: Corpus, settings: Settings):
-    """The reader the settings name: ``trained`` (ours, shipped; ``trained:PATH`` for another folder made by
-    ``eval.train_reader``), ``features`` (spaCy and lexical cues) or ``transformers:NAME_OR_PATH``."""
-    name, _, path = settings.reader.partition(":")
-    if name == TRAINED_READER:
-        from qa.trained_reader import TrainedReader
-
-        return TrainedReader(corpus, path or None)
-    if settings.reader == FEATURE_READER:
-        from qa.feature_reader import FeatureReader
-
-        return FeatureReader(corpus)
-    if name == "transformers":
-        from qa.transformers_reader import TransformersReader
-
-        return TransformersReader(corpus, path)
-    raise InputError(f"unknown reader {settings.reader!r}; use 'trained', 'trained:PATH', 'features' or "
-                     f"'transformers:NAME_OR_PATH'")
 
 
 def _with_parse(data: IndexData, index_dir: Path | None) -> IndexData:

@@ -21,13 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import Settings
 from core.errors import InputError
 from core.records import Answer, Hit
 from embeddings.lexical import tokenize
-from qa.corpus import Candidate, Corpus
+from qa.candidates import Candidate, ParsedCorpus
+from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
+from qa.reader import sigmoid
 from qa.retriever import SENTENCE_LEXICAL_WEIGHT
-from qa.span_features import SPAN_FEATURES, describe, focus_positions, span_features, view_question
+from qa.span_features import SPAN_FEATURES, SpanView, describe, focus_positions, span_features, view_question
 
 WEIGHTS_FILE = Path(__file__).with_name("reader_weights.json")
 READ_HITS = 5  # passages whose sentences are read
@@ -74,8 +77,16 @@ def log_softmax(values: np.ndarray) -> np.ndarray:
 class FeatureReader:
     """``read(question, vector, hits, top_k)`` -> answers best first, each a span of its article."""
 
+    @classmethod
+    def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> FeatureReader:
+        """``features``: the weights shipped in ``reader_weights.json``; it takes no argument."""
+        if argument:
+            raise InputError(f"unknown reader {settings.reader!r}; the feature reader is named 'features' alone")
+        return cls(corpus)
+
     def __init__(self, corpus: Corpus, weights: dict | None = None):
-        self.corpus = corpus
+        self.corpus = ParsedCorpus(corpus)
+        self._views: dict[int, list[SpanView]] = {}  # sentence -> its candidates' views, made on first use
         self.set_weights(load_weights() if weights is None else weights)
 
     def set_weights(self, weights: dict) -> None:
@@ -111,7 +122,7 @@ class FeatureReader:
         for position in order:
             s = int(ids[position])
             positions = focus_positions(corpus, qv, s)
-            rows = [span_features(qv, view, positions) for view in describe(corpus, s)]
+            rows = [span_features(qv, view, positions) for view in self._views_of(s)]
             typed = [r for r in rows if r[col["type_match"]] or r[col["reason_clause"]] or r[col["type_noun"]]]
             sentence_rows.append([
                 float(cosines[position]), float(overlaps[position]), 1.0 / passage_rank[s],
@@ -137,6 +148,12 @@ class FeatureReader:
                           np.array(span_rows), coverage, unseen, tuple(text for text, _ in question.entities))
         self._add_agreement(reading)
         return reading
+
+    def _views_of(self, s: int) -> list[SpanView]:
+        views = self._views.get(s)
+        if views is None:
+            views = self._views[s] = describe(self.corpus, s)
+        return views
 
     def fill_best_span(self, reading: Reading) -> np.ndarray:
         """Give each sentence the score of its best span, so a sentence is chosen for the answer it holds; returns
@@ -189,7 +206,7 @@ class FeatureReader:
             if key in texts or any(d == doc and c.start < e and s < c.end for d, s, e in taken):
                 continue
             logit = float(self.confidence_inputs(reading, scores, int(position)) @ self.calibration_weights)
-            confidence = 1.0 / (1.0 + math.exp(-(logit + self.calibration_bias)))
+            confidence = sigmoid(logit + self.calibration_bias)
             if answers:  # a lower-ranked answer is never shown as surer than the one above it
                 confidence = min(confidence, answers[-1].score)
             answers.append(self._answer(doc, c, confidence, hits))

@@ -2,7 +2,7 @@
 words (in the sentence and in the parse), does it merely repeat the question, how long is it.
 
 What does not depend on the question (the words around a span, its clause, its title, the verbs above it) is
-worked out once per sentence, on first use, and kept (``describe``); a question then costs only set
+worked out once per sentence, on first use, and kept by the reader (``describe``); a question then costs only set
 intersections (``span_features``). Nothing here parses text.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.corpus import KINDS, Candidate, Corpus
+from qa.candidates import KINDS, Candidate, ParsedCorpus
 from qa.question import RELATED, QuestionAnalysis, role_of
 
 SPAN_FEATURES = (
@@ -70,7 +70,7 @@ class QuestionView:
     type_noun: str  # the question's type noun as a match key
 
 
-def view_question(corpus: Corpus, q: QuestionAnalysis) -> QuestionView:
+def view_question(corpus: ParsedCorpus, q: QuestionAnalysis) -> QuestionView:
     focus = frozenset(corpus.key(f) for f in q.focus)
     idf = {f: corpus.lemma_idf.get(f, corpus.unseen_idf) for f in focus}
     return QuestionView(q, focus, idf, sum(idf.values()) or 1.0, corpus.key(q.wh_verb) if q.wh_verb else "",
@@ -79,11 +79,8 @@ def view_question(corpus: Corpus, q: QuestionAnalysis) -> QuestionView:
                         RELATED.get(q.answer_type, frozenset()), corpus.key(q.type_noun) if q.type_noun else "")
 
 
-def describe(corpus: Corpus, s: int) -> list[SpanView]:
-    """Views of every candidate of sentence ``s``, made once and cached on the corpus."""
-    cached = corpus.span_views.get(s)
-    if cached is not None:
-        return cached
+def describe(corpus: ParsedCorpus, s: int) -> list[SpanView]:
+    """Views of every candidate of sentence ``s`` (the feature reader keeps them: they never change)."""
     sentence = corpus.sentences[s]
     analysis = corpus.data.analyses[sentence.doc]
     keys = corpus.lemmas_lower[sentence.doc]
@@ -142,11 +139,10 @@ def describe(corpus: Corpus, s: int) -> list[SpanView]:
             inner_comma=any(analysis.lemma[t] in (",", ";") or analysis.tag[t] in ("WDT", "WP")
                             for t in range(c.first_token + 1, c.last_token - 1)),
         ))
-    corpus.span_views[s] = views
     return views
 
 
-def focus_positions(corpus: Corpus, qv: QuestionView, s: int) -> list[int]:
+def focus_positions(corpus: ParsedCorpus, qv: QuestionView, s: int) -> list[int]:
     """Token indices of the sentence's question words."""
     sentence = corpus.sentences[s]
     keys = corpus.lemmas_lower[sentence.doc]

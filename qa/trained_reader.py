@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.config import Settings
 from core.errors import InputError
 from core.records import Answer, Hit
 from embeddings.embedder import native_bf16
@@ -28,6 +29,7 @@ from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
+from qa.reader import sigmoid
 from qa.reader_model import SHIPPED, load_reader_model, read_meta
 from qa.transformers_reader import token_spans
 
@@ -109,6 +111,11 @@ def model_for(folder: Path, precision: str = "float32"):
 class TrainedReader:
     """``read(question, vector, hits, top_k)`` -> answers best first; the model loads on first use."""
 
+    @classmethod
+    def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> TrainedReader:
+        """``trained`` reads with the shipped model, ``trained:FOLDER`` with one made by ``eval.train_reader``."""
+        return cls(corpus, argument or None)
+
     def __init__(self, corpus: Corpus, folder: str | Path | None = None):
         self.corpus = corpus
         self.folder = SHIPPED if folder is None else Path(folder)
@@ -144,7 +151,7 @@ class TrainedReader:
 
     def confidence(self, candidate: SpanCandidate) -> float:
         logit = float(candidate.features @ self.weights) + self.bias
-        return 1.0 / (1.0 + math.exp(-max(min(logit, 50.0), -50.0)))
+        return sigmoid(logit)
 
     def _doc_id(self, doc: int) -> str:
         return self.corpus.data.documents[doc].doc_id

@@ -13,10 +13,12 @@ import threading
 
 import numpy as np
 
+from core.config import Settings
 from core.errors import InputError
 from core.records import Answer, Hit
 from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
+from qa.reader import sigmoid
 
 READ_HITS = 5
 MAX_LENGTH = 384  # tokens per window, question included
@@ -37,6 +39,11 @@ class TransformersReader:
     """``read(question, vector, hits, top_k)`` -> answers best first; the model loads on first use."""
 
     threshold = 0.5  # confidence is sigmoid(best span score - no-answer score)
+
+    @classmethod
+    def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> TransformersReader:
+        """``transformers:NAME_OR_PATH``: any local ``AutoModelForQuestionAnswering`` with a fast tokenizer."""
+        return cls(corpus, argument)
 
     def __init__(self, corpus: Corpus, name_or_path: str):
         if not name_or_path:
@@ -108,7 +115,7 @@ class TransformersReader:
                 continue  # overlapping windows and passages propose the same words more than once
             text = self.corpus.data.documents[self.corpus.doc_index[chunk.doc_id]].text[start:end]
             margin = score - null_score if null_score > -math.inf else score
-            confidence = 1.0 / (1.0 + math.exp(-max(min(margin, 50.0), -50.0)))
+            confidence = sigmoid(margin)
             answers.append(Answer(text, chunk.doc_id, start, end, confidence, chunk_id))
             if len(answers) >= top_k:
                 break
