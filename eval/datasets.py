@@ -14,12 +14,14 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, get_args
 
 from core.errors import InputError
 from core.records import Document
 from embeddings.loader import make_document
 
-QUESTION_TYPES = ("who", "when", "where", "what", "how-many", "why", "unanswerable")
+QuestionType = Literal["who", "when", "where", "what", "how-many", "why", "unanswerable"]
+QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)
 DEFAULT_SPLIT = "test"
 
 FORMAT_QA = "qa"
@@ -36,7 +38,7 @@ class GoldQuestion:
     question: str
     answers: tuple[str, ...]
     doc: str | None
-    type: str
+    type: QuestionType
     split: str = DEFAULT_SPLIT
     tags: tuple[str, ...] = ()
 
@@ -52,7 +54,7 @@ class GoldTurn:
     question: str
     answers: tuple[str, ...]
     doc: str | None
-    type: str
+    type: QuestionType
 
     @property
     def answerable(self) -> bool:
@@ -87,7 +89,7 @@ _WHERE_NOUNS = {"city", "country", "town", "continent", "place", "region", "loca
 _WORD = re.compile(r"[a-z]+")
 
 
-def infer_question_type(question: str) -> str:
+def infer_question_type(question: str) -> QuestionType:
     """A question type from its first question word: who, when, where, how-many, why, or what (the rest).
 
     "what/which year|date|century..." is ``when`` and "what/which city|country|place..." is ``where``;
@@ -300,34 +302,9 @@ def _parse_squad(data: dict, path: Path) -> GoldSet:
             if not isinstance(qas, list):
                 raise InputError(f"{p_where}: 'qas' must be a list")
             for qa in qas:
-                if not isinstance(qa, dict):
-                    raise InputError(f"{p_where}: each of 'qas' must be an object")
-                qid = _string(qa, "id", p_where)
-                q_where = f"{path}: question {qid}"
-                if qid in seen:
-                    raise InputError(f"{q_where}: duplicate id")
-                seen.add(qid)
-                question = _string(qa, "question", q_where)
-                impossible = bool(qa.get("is_impossible", False))
+                question, impossible = _squad_question(qa, doc_id, p_where, path, seen)
                 has_impossible = has_impossible or impossible
-                raw_answers = [] if impossible else qa.get("answers", [])
-                if not isinstance(raw_answers, list) or not all(
-                    isinstance(x, dict) and isinstance(x.get("text"), str) and x["text"].strip() for x in raw_answers
-                ):
-                    raise InputError(f"{q_where}: 'answers' must be a list of objects with a non-empty 'text'")
-                answers = tuple(dict.fromkeys(x["text"] for x in raw_answers))
-                if not impossible and not answers:
-                    raise InputError(f"{q_where}: no answers, and it is not marked is_impossible")
-                questions.append(
-                    GoldQuestion(
-                        id=qid,
-                        question=question,
-                        answers=answers,
-                        doc=doc_id if answers else None,
-                        type=infer_question_type(question) if answers else "unanswerable",
-                        split=DEFAULT_SPLIT,
-                    )
-                )
+                questions.append(question)
     if not source_documents:
         raise InputError(f"{path}: the SQuAD file holds no paragraphs")
     version = str(data.get("version", ""))
@@ -338,3 +315,33 @@ def _parse_squad(data: dict, path: Path) -> GoldSet:
         source_documents=source_documents,
         format=squad_format,
     )
+
+
+def _squad_question(qa: object, doc_id: str, p_where: str, path: Path, seen: set[str]) -> tuple[GoldQuestion, bool]:
+    """One SQuAD question of paragraph ``doc_id`` (its id added to ``seen``), and whether it is marked impossible."""
+    if not isinstance(qa, dict):
+        raise InputError(f"{p_where}: each of 'qas' must be an object")
+    qid = _string(qa, "id", p_where)
+    q_where = f"{path}: question {qid}"
+    if qid in seen:
+        raise InputError(f"{q_where}: duplicate id")
+    seen.add(qid)
+    question = _string(qa, "question", q_where)
+    impossible = bool(qa.get("is_impossible", False))
+    raw_answers = [] if impossible else qa.get("answers", [])
+    if not isinstance(raw_answers, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("text"), str) and x["text"].strip() for x in raw_answers
+    ):
+        raise InputError(f"{q_where}: 'answers' must be a list of objects with a non-empty 'text'")
+    answers = tuple(dict.fromkeys(x["text"] for x in raw_answers))
+    if not impossible and not answers:
+        raise InputError(f"{q_where}: no answers, and it is not marked is_impossible")
+    gold = GoldQuestion(
+        id=qid,
+        question=question,
+        answers=answers,
+        doc=doc_id if answers else None,
+        type=infer_question_type(question) if answers else "unanswerable",
+        split=DEFAULT_SPLIT,
+    )
+    return gold, impossible

@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from core.errors import InputError
+from eval.datasets import QUESTION_TYPES
 
 # A question counts as answered right when its answer reaches this F1 against the gold (or, unanswerable, when the
 # assistant abstains); the ✓/✗ of the report and the follow-up accuracy of conversations use it.
@@ -39,7 +40,7 @@ METRIC_KEYS = (*SCORE_KEYS, *LATENCY_KEYS, "n_questions")
 DIALOGUE_KEYS = ("followup_accuracy", "followup_accuracy_after_first", "n_dialogues")
 
 # The order question types and splits are listed in; others follow alphabetically.
-TYPE_ORDER = ("who", "when", "where", "what", "how-many", "why", "unanswerable")
+TYPE_ORDER = QUESTION_TYPES
 SPLIT_ORDER = ("tune", "test")
 
 _PUNCTUATION = set(string.punctuation)
