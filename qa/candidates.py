@@ -161,13 +161,19 @@ def _balanced(marks: list[str]) -> bool:
     return not open_marks
 
 
-def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
-                edges: tuple[list[int], list[int]]) -> list[Candidate]:
-    left, right = edges
-    found: dict[tuple[int, int], Candidate] = {}
+class _Spans:
+    """The candidates of one sentence as they are gathered: each reading trimmed and checked, one per token span
+    (the one of the preferred kind, else the first found)."""
 
-    def add(a: int, b: int, kind: str, label: str = "", head: int | None = None, marker: str = "") -> None:
-        a, b = max(a, t0), min(b, t1)
+    def __init__(self, analysis: Analysis, t0: int, t1: int, edges: tuple[list[int], list[int]]):
+        self.analysis, self.t0, self.t1 = analysis, t0, t1
+        self.left, self.right = edges
+        self.found: dict[tuple[int, int], Candidate] = {}
+
+    def add(self, a: int, b: int, kind: CandidateKind, label: str = "", head: int | None = None,
+            marker: str = "") -> None:
+        analysis = self.analysis
+        a, b = max(a, self.t0), min(b, self.t1)
         a, b = _trim_span(analysis, a, b)
         if b <= a or b - a > MAX_CANDIDATE_TOKENS:
             return
@@ -176,78 +182,108 @@ def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
         if not _balanced([analysis.lemma[t] for t in range(a, b) if analysis.pos[t] == "PUNCT"]):
             return  # 'a “holistic approach': half a quotation; the reading without the determiner is whole
         key = (a, b)
-        if key in found and KINDS.index(found[key].kind) <= KINDS.index(kind):
+        if key in self.found and KINDS.index(self.found[key].kind) <= KINDS.index(kind):
             return
         root = head if head is not None and a <= head < b else a
-        found[key] = Candidate(analysis.token_start[a], analysis.token_end[b - 1], kind, label, a, b, root, marker)
+        self.found[key] = Candidate(analysis.token_start[a], analysis.token_end[b - 1], kind, label, a, b, root,
+                                    marker)
 
+    def add_phrase(self, a: int, b: int, kind: CandidateKind, head: int, marker: str = "") -> None:
+        analysis = self.analysis
+        self.add(a, b, kind, head=head, marker=marker)
+        # The same phrase without its determiner or possessive: "the two-plus-two format" -> "two-plus-two format".
+        trimmed = a
+        while trimmed < b and (analysis.pos[trimmed] in ("DET", "PUNCT") or analysis.tag[trimmed] == "PRP$"):
+            trimmed += 1
+        self.add(trimmed, b, kind, head=head, marker=marker)
+        # Shorter readings of a long phrase: up to each right-hand dependent of its head, and up to a comma
+        # ("attacks from Iran or North Korea, whose nuclear programs ..." -> "attacks from Iran or North Korea").
+        for child in range(head + 1, b):
+            if analysis.head[child] == head and child != head:
+                self.add(a, self.right[child] + 1, kind, head=head, marker=marker)
+        for t in range(head + 1, b):
+            if analysis.lemma[t] in (",", ";", "(", "—", "–"):
+                self.add(a, t, kind, head=head, marker=marker)
+                break
+
+
+def _candidates(analysis: Analysis, start: int, end: int, t0: int, t1: int,
+                edges: tuple[list[int], list[int]]) -> list[Candidate]:
+    """Every answer candidate of the sentence ``[start, end)`` (tokens ``[t0, t1)``): its entities, its noun
+    chunks, then what each token heads (a phrase, a quantity, a predicate, a clause)."""
+    spans = _Spans(analysis, t0, t1, edges)
+    _add_entities(spans, start, end)
+    _add_noun_chunks(spans, start, end)
+    for t in range(t0, t1):
+        pos, dep = analysis.pos[t], analysis.dep[t]
+        if pos in ("NOUN", "PROPN") and spans.right[t] > t:
+            spans.add_phrase(spans.left[t], spans.right[t] + 1, "phrase", t)
+        if pos == "NUM":
+            _add_numbers(spans, t)
+        if pos == "ADJ" and dep in ("acomp", "oprd", "attr", "xcomp", "ccomp"):
+            spans.add(t, t + 1, "phrase", head=t)  # a predicate: "considers the proposals to be [inadequate]"
+        if dep in _CLAUSE_DEPS or (dep == "prep" and analysis.lemma[t].lower() in ("as", "over", "because")):
+            _add_clause(spans, t)
+    return list(spans.found.values())
+
+
+def _add_entities(spans: _Spans, start: int, end: int) -> None:
+    analysis = spans.analysis
     for e_start, e_end, label in analysis.entities:
         if start <= e_start and e_end <= end:
             a = bisect_left(analysis.token_start, e_start)
             b = bisect_left(analysis.token_start, e_end)
             head = max(range(a, b), key=lambda t: not (a <= analysis.head[t] < b)) if b > a else a
-            add(a, b, "entity", label, head)
-    def add_phrase(a: int, b: int, kind: str, head: int, marker: str = "") -> None:
-        add(a, b, kind, head=head, marker=marker)
-        # The same phrase without its determiner or possessive: "the two-plus-two format" -> "two-plus-two format".
-        trimmed = a
-        while trimmed < b and (analysis.pos[trimmed] in ("DET", "PUNCT") or analysis.tag[trimmed] == "PRP$"):
-            trimmed += 1
-        add(trimmed, b, kind, head=head, marker=marker)
-        # Shorter readings of a long phrase: up to each right-hand dependent of its head, and up to a comma
-        # ("attacks from Iran or North Korea, whose nuclear programs ..." -> "attacks from Iran or North Korea").
-        for child in range(head + 1, b):
-            if analysis.head[child] == head and child != head:
-                add(a, right[child] + 1, kind, head=head, marker=marker)
-        for t in range(head + 1, b):
-            if analysis.lemma[t] in (",", ";", "(", "—", "–"):
-                add(a, t, kind, head=head, marker=marker)
-                break
+            spans.add(a, b, "entity", label, head)
 
+
+def _add_noun_chunks(spans: _Spans, start: int, end: int) -> None:
+    analysis = spans.analysis
     for c_start, c_end in analysis.noun_chunks:
         if start <= c_start and c_end <= end:
             a = bisect_left(analysis.token_start, c_start)
             b = bisect_left(analysis.token_start, c_end)
-            add_phrase(a, b, "noun_chunk", b - 1)
-    for t in range(t0, t1):
-        pos, dep = analysis.pos[t], analysis.dep[t]
-        if pos in ("NOUN", "PROPN") and right[t] > t:
-            add_phrase(left[t], right[t] + 1, "phrase", t)
-        if pos == "NUM":
-            add(t, t + 1, "number", head=t)
-            # The whole quantity: "[about] 640 million [euros]", "more than 31,000 [people]".
-            if dep == "nummod" and analysis.head[t] > t:
-                unit = analysis.head[t]
-                first_number = next(u for u in range(left[t], t + 1) if analysis.pos[u] == "NUM")
-                for a in {left[t], first_number}:
-                    add(a, right[t] + 1, "number", head=t)
-                    add(a, unit + 1, "number", head=unit)
-            if analysis.head[t] != t and analysis.pos[analysis.head[t]] == "NOUN" and analysis.head[t] == t + 1:
-                add(t, t + 2, "number", head=t + 1)
-            # A range: "10 to 15", "two or three".
-            if t + 2 < t1 and analysis.lemma[t + 1].lower() in ("to", "or", "-", "and") and analysis.pos[t + 2] == "NUM":
-                add(t, t + 3, "number", head=t + 2)
-        if pos == "ADJ" and dep in ("acomp", "oprd", "attr", "xcomp", "ccomp"):
-            add(t, t + 1, "phrase", head=t)  # a predicate: "considers the proposals to be [inadequate]"
-        if dep in _CLAUSE_DEPS or (dep == "prep" and analysis.lemma[t].lower() in ("as", "over", "because")):
-            a, b = left[t], right[t] + 1
-            if dep == "prep":
-                # "because of its opposition": the phrase after the preposition, and the whole.
-                inner = t + 2 if t + 2 < b and analysis.lemma[t + 1].lower() == "of" else t + 1
-                add_phrase(inner, b, "clause", t, analysis.lemma[t].lower())
-                add_phrase(t, b, "clause", t, analysis.lemma[t].lower())
-                continue
-            # The marker may stand a few words in: "in order to cut ...", "in a bid to allay ...".
-            at = next((u for u in range(a, min(a + 4, t + 1)) if analysis.lemma[u].lower() in _REASON_MARKERS), a)
-            marker = analysis.lemma[at].lower() if at < t1 else ""
-            if marker in _REASON_MARKERS and at == a:
-                add_phrase(a + 1, b, "clause", t, marker)  # "because it ..." -> "it ..."
-                add_phrase(a, b, "clause", t, marker)  # "to allay ..." stays whole
-            elif marker in _REASON_MARKERS:
-                add_phrase(a, b, "clause", t, marker)  # "in order to cut ..."
-                to = next((u for u in range(at, min(at + 4, t + 1)) if analysis.tag[u] == "TO"), None)
-                if to is not None:
-                    add_phrase(to, b, "clause", t, "to")  # and "to cut ..."
-            else:
-                add_phrase(a, b, "clause", t, marker)
-    return list(found.values())
+            spans.add_phrase(a, b, "noun_chunk", b - 1)
+
+
+def _add_numbers(spans: _Spans, t: int) -> None:
+    """The number token ``t`` alone, and the quantity it belongs to."""
+    analysis, left, right = spans.analysis, spans.left, spans.right
+    spans.add(t, t + 1, "number", head=t)
+    # The whole quantity: "[about] 640 million [euros]", "more than 31,000 [people]".
+    if analysis.dep[t] == "nummod" and analysis.head[t] > t:
+        unit = analysis.head[t]
+        first_number = next(u for u in range(left[t], t + 1) if analysis.pos[u] == "NUM")
+        for a in {left[t], first_number}:
+            spans.add(a, right[t] + 1, "number", head=t)
+            spans.add(a, unit + 1, "number", head=unit)
+    if analysis.head[t] != t and analysis.pos[analysis.head[t]] == "NOUN" and analysis.head[t] == t + 1:
+        spans.add(t, t + 2, "number", head=t + 1)
+    # A range: "10 to 15", "two or three".
+    if t + 2 < spans.t1 and analysis.lemma[t + 1].lower() in ("to", "or", "-", "and") and analysis.pos[t + 2] == "NUM":
+        spans.add(t, t + 3, "number", head=t + 2)
+
+
+def _add_clause(spans: _Spans, t: int) -> None:
+    """The clause (or reason phrase) token ``t`` heads, with and without the word that introduces it."""
+    analysis = spans.analysis
+    a, b = spans.left[t], spans.right[t] + 1
+    if analysis.dep[t] == "prep":
+        # "because of its opposition": the phrase after the preposition, and the whole.
+        inner = t + 2 if t + 2 < b and analysis.lemma[t + 1].lower() == "of" else t + 1
+        spans.add_phrase(inner, b, "clause", t, analysis.lemma[t].lower())
+        spans.add_phrase(t, b, "clause", t, analysis.lemma[t].lower())
+        return
+    # The marker may stand a few words in: "in order to cut ...", "in a bid to allay ...".
+    at = next((u for u in range(a, min(a + 4, t + 1)) if analysis.lemma[u].lower() in _REASON_MARKERS), a)
+    marker = analysis.lemma[at].lower() if at < spans.t1 else ""
+    if marker in _REASON_MARKERS and at == a:
+        spans.add_phrase(a + 1, b, "clause", t, marker)  # "because it ..." -> "it ..."
+        spans.add_phrase(a, b, "clause", t, marker)  # "to allay ..." stays whole
+    elif marker in _REASON_MARKERS:
+        spans.add_phrase(a, b, "clause", t, marker)  # "in order to cut ..."
+        to = next((u for u in range(at, min(at + 4, t + 1)) if analysis.tag[u] == "TO"), None)
+        if to is not None:
+            spans.add_phrase(to, b, "clause", t, "to")  # and "to cut ..."
+    else:
+        spans.add_phrase(a, b, "clause", t, marker)

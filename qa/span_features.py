@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.records import Analysis
 from qa.candidates import KINDS, Candidate, ParsedCorpus
 from qa.question import RELATED, QuestionAnalysis, role_of
 
@@ -94,28 +95,13 @@ def describe(corpus: ParsedCorpus, s: int) -> list[SpanView]:
 
     views = []
     for c in corpus.candidates[s]:
-        # The clause the span belongs to: its nearest verb's subtree, or for a reduced clause ("a US delegation
-        # led by Rood") the noun it describes. What the question says must hold in that clause, not just nearby.
-        node = c.head
-        for _ in range(5):
-            if analysis.pos[node] in ("VERB", "AUX") or analysis.head[node] == node:
-                break
-            node = analysis.head[node]
-        if analysis.dep[node] in ("acl", "relcl") and analysis.head[node] != node:
-            node = analysis.head[node]
+        node = _clause_head(analysis, c.head)
         clause_first, clause_last = max(left[node], first), min(right[node] + 1, last)
         clause_entities = tuple(
             (text[e_start:e_end].lower(), label)
             for e_start, e_end, label in corpus.entities_between(sentence.doc, analysis.token_start[clause_first],
                                                                 analysis.token_end[clause_last - 1])
             if not (c.start <= e_start and e_end <= c.end))
-        ancestors, node = [], c.head
-        for _ in range(3):
-            parent = analysis.head[node]
-            if parent == node:
-                break
-            ancestors.append(keys[parent])
-            node = parent
         governor = analysis.head[c.head]
         span_keys = [keys[t] for t in range(c.first_token, c.last_token) if analysis.pos[t] != "PUNCT"]
         views.append(SpanView(
@@ -134,12 +120,37 @@ def describe(corpus: ParsedCorpus, s: int) -> list[SpanView]:
             title=keys_in(c.first_token - TITLE, c.first_token, c),
             clause=keys_in(clause_first, clause_last, c),
             clause_entities=clause_entities,
-            ancestors=tuple(ancestors),
+            ancestors=_ancestor_keys(analysis, keys, c.head),
             role=role_of(analysis.dep[c.head], analysis.dep[governor], keys[governor]),
             inner_comma=any(analysis.lemma[t] in (",", ";") or analysis.tag[t] in ("WDT", "WP")
                             for t in range(c.first_token + 1, c.last_token - 1)),
         ))
     return views
+
+
+def _clause_head(analysis: Analysis, head: int) -> int:
+    """The head of the clause a span belongs to: its nearest verb, or for a reduced clause ("a US delegation led
+    by Rood") the noun it describes. What the question says must hold in that clause, not just nearby."""
+    node = head
+    for _ in range(5):
+        if analysis.pos[node] in ("VERB", "AUX") or analysis.head[node] == node:
+            break
+        node = analysis.head[node]
+    if analysis.dep[node] in ("acl", "relcl") and analysis.head[node] != node:
+        node = analysis.head[node]
+    return node
+
+
+def _ancestor_keys(analysis: Analysis, keys: list[str], head: int) -> tuple[str, ...]:
+    """The keys of the (up to) three tokens above ``head``, nearest first."""
+    ancestors, node = [], head
+    for _ in range(3):
+        parent = analysis.head[node]
+        if parent == node:
+            break
+        ancestors.append(keys[parent])
+        node = parent
+    return tuple(ancestors)
 
 
 def focus_positions(corpus: ParsedCorpus, qv: QuestionView, s: int) -> list[int]:
@@ -157,10 +168,7 @@ def span_features(qv: QuestionView, v: SpanView, positions: list[int]) -> np.nda
         return sum(qv.idf[f] for f in focus & keys) / qv.mass
 
     in_question = sum(k in focus for k in v.content_keys) / max(len(v.content_keys), 1)
-    type_match = float(bool(q.labels) and ((c.kind == "entity" and c.label in q.labels)
-                                           or (c.kind == "number" and q.answer_type == "count")))
-    type_partial = float(bool(q.labels) and not type_match and (bool(v.entity_labels & q.labels)
-                                                                 or (c.kind == "entity" and c.label in qv.related)))
+    type_match, type_partial = _type_match(qv, v)
     reason = q.answer_type == "reason"
     distance = min((c.first_token - t if t < c.first_token else t - c.last_token + 1
                     for t in positions if not (c.first_token <= t < c.last_token)), default=40)
@@ -211,3 +219,14 @@ def span_features(qv: QuestionView, v: SpanView, positions: list[int]) -> np.nda
         "manner_word": float(q.answer_type == "manner" and v.length == 1 and v.first_pos in ("ADJ", "ADV")),
     }
     return np.array([values[name] for name in SPAN_FEATURES], dtype=np.float64)
+
+
+def _type_match(qv: QuestionView, v: SpanView) -> tuple[float, float]:
+    """Does the span carry the type the question asks for: fully (an entity of an asked label, a number for a
+    count), or in part (an asked label inside it, or a label the asked type is sometimes given)."""
+    q, c = qv.analysis, v.candidate
+    type_match = float(bool(q.labels) and ((c.kind == "entity" and c.label in q.labels)
+                                           or (c.kind == "number" and q.answer_type == "count")))
+    type_partial = float(bool(q.labels) and not type_match and (bool(v.entity_labels & q.labels)
+                                                                 or (c.kind == "entity" and c.label in qv.related)))
+    return type_match, type_partial
