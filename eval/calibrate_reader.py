@@ -178,15 +178,10 @@ def record(folder: Path, items: list[str]) -> None:
     write_meta(folder, meta)
 
 
-def calibrate(argv: list[str] | None = None) -> int:
-    from core.config import load_settings
-    from embeddings.indexer import index_documents
-    from qa.assistant import Assistant
-    from qa.reader_model import SHIPPED, read_meta, write_meta
-    from qa.trained_reader import FEATURES
-
+def _arguments(argv: list[str] | None, shipped: Path) -> argparse.Namespace:
+    """The command line; ``shipped`` (the default reader) is passed in, as its module loads only for a run."""
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate_reader", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--reader", type=Path, default=SHIPPED, help="a folder made by eval.train_reader")
+    parser.add_argument("--reader", type=Path, default=shipped, help="a folder made by eval.train_reader")
     parser.add_argument("--gold", default="eval/gold_qa.json")
     parser.add_argument("--index", default=".qa-index")
     parser.add_argument("--tune", nargs="*", default=["eval/tune_news.json"], help="SQuAD-format tuning files")
@@ -197,7 +192,17 @@ def calibrate(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
     parser.add_argument("--record", action="append", metavar="NAME=FILE",
                         help="put the figures of a `qa eval --json` output into the model card (no fitting)")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def calibrate(argv: list[str] | None = None) -> int:
+    from core.config import load_settings
+    from embeddings.indexer import index_documents
+    from qa.assistant import Assistant
+    from qa.reader_model import SHIPPED, read_meta, write_meta
+    from qa.trained_reader import FEATURES
+
+    args = _arguments(argv, SHIPPED)
     if args.record:
         record(args.reader, args.record)
         return 0
