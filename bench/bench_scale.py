@@ -109,6 +109,29 @@ def _vectors_path(index_path: Path) -> Path:
     return index_path.with_suffix(".vectors.npy")
 
 
+def _generate(rows: int, memory_map: Path | None, seed: int) -> np.ndarray:
+    """Clustered vectors, written into a memory-mapped file at ``memory_map`` when given (a corpus too large to
+    hold in memory), else in memory."""
+    if memory_map is None:
+        return clustered_vectors(rows, DIMENSION, seed=seed)
+    data = np.lib.format.open_memmap(memory_map, mode="w+", dtype=np.float32, shape=(rows, DIMENSION))
+    clustered_vectors(rows, DIMENSION, seed=seed, out=data)
+    return data
+
+
+def _probe(path: Path, variant: str, n: int, queries_path: Path, truth_path: Path, latency_queries: int) -> dict:
+    """Search the saved index in a fresh process (so its memory is its own) and return what was measured."""
+    child = run_child([python(), "-m", "bench.bench_scale", "--probe", str(path), "--queries-file",
+                       str(queries_path), "--truth-file", str(truth_path), "--variant", variant,
+                       "--latency-queries", str(latency_queries)])
+    if child["status"] != 0:
+        raise SystemExit(f"probe of {variant} at {n} failed:\n{child['stderr'][-2000:]}")
+    measured = json.loads(child["stdout"].strip().splitlines()[-1])
+    if variant == "flat":
+        measured["recall_at_10"] = 1.0  # it is the reference
+    return measured
+
+
 def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_queries: int, hnsw_max: int,
              pq_max: int, memory_max: int) -> list:
     """Every variant at ``n`` chunks. Above ``memory_max`` the vectors are written to a memory-mapped file and
@@ -120,12 +143,7 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # building uses every core
     started = time.perf_counter()
     large = n > memory_max
-    if large:
-        data = np.lib.format.open_memmap(work / f"{n}-all.npy", mode="w+", dtype=np.float32,
-                                         shape=(n + n_queries, DIMENSION))
-        clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973, out=data)
-    else:
-        data = clustered_vectors(n + n_queries, DIMENSION, seed=n % 9973)
+    data = _generate(n + n_queries, work / f"{n}-all.npy" if large else None, seed=n % 9973)
     vectors, queries = data[:n], np.array(data[n:])
     generate_s = time.perf_counter() - started
     queries_path, truth_path = work / f"{n}-queries.npy", work / f"{n}-truth.npy"
@@ -158,14 +176,7 @@ def run_size(n: int, variants: list[str], work: Path, n_queries: int, latency_qu
             truth_s = time.perf_counter() - started
         description = dense_index.describe(index)
         del index
-        child = run_child([python(), "-m", "bench.bench_scale", "--probe", str(path), "--queries-file",
-                           str(queries_path), "--truth-file", str(truth_path), "--variant", variant,
-                           "--latency-queries", str(latency_queries)])
-        if child["status"] != 0:
-            raise SystemExit(f"probe of {variant} at {n} failed:\n{child['stderr'][-2000:]}")
-        measured = json.loads(child["stdout"].strip().splitlines()[-1])
-        if variant == "flat":
-            measured["recall_at_10"] = 1.0  # it is the reference
+        measured = _probe(path, variant, n, queries_path, truth_path, latency_queries)
         rows.append({"n": n, "variant": variant, "auto": variant == auto, "index": description,
                      "build_s": round(build_s, 2), "file_mb": round(path.stat().st_size / 2**20, 1),
                      "generate_s": round(generate_s, 1), "truth_s": round(truth_s, 1), **measured})

@@ -54,74 +54,97 @@ def run_bench(name: str, extra: list[str]) -> tuple[dict, str, float]:
     return figures, done.stdout.strip(), seconds
 
 
-def summary_rows(results: dict) -> list[tuple[str, object, str, bool | None]]:
+Row = tuple[str, object, str, bool | None]  # measure, value, target, met
+
+
+def summary_rows(results: dict) -> list[Row]:
     """``(measure, value, target, met)`` for every figure the issues set a target for, plus peak memory."""
-    rows: list[tuple[str, object, str, bool | None]] = []
-    ask = results.get("ask")
-    if ask:
-        p50, p95 = ask["stages_ms"]["wall"]["p50"], ask["stages_ms"]["wall"]["p95"]
-        rows += [("warm ask p50 (ms)", p50, "<= 40", p50 <= 40), ("warm ask p95 (ms)", p95, "<= 80", p95 <= 80),
-                 ("warm ask peak RSS (MiB)", ask["peak_rss_mb"], "", None)]
-    ev = results.get("eval")
-    if ev:
-        rows += [("qa eval batch path (questions/s)", ev["qa_eval_qps"], ">= 30", ev["qa_eval_qps"] >= 30),
-                 ("answer_batch (questions/s)", ev["answer_batch_qps"], "", None),
-                 ("qa eval peak RSS (MiB)", ev["peak_rss_mb"], "", None)]
-    cold = results.get("cold")
-    if cold:
-        processes = cold["processes"]
-        bare = processes.get(BARE_NAME) or processes["bare model load + encode"]  # the name in older runs
-        rows += [("cold qa ask / bare floor", cold["ask_over_bare"], "<= 1.3", cold["ask_over_bare"] <= 1.3),
-                 ("cold qa ask (s)", processes["qa ask"]["median_s"], "", None),
-                 ("bare floor (s)", bare["median_s"], "", None),
-                 ("qa --help (s)", processes["qa --help"]["median_s"], "< 1", processes["qa --help"]["median_s"] < 1),
-                 ("cold qa ask peak RSS (MiB)", processes["qa ask"]["peak_rss_mb"], "", None),
-                 ("bare floor peak RSS (MiB)", bare["peak_rss_mb"], "", None)]
-    index = results.get("index")
-    if index:
-        for row in index["rows"]:
-            name = row["corpus"]
-            rows += [(f"index build / bare encode, {name}", row["build_over_encode"], "<= 1.15",
-                      row["build_over_encode"] <= 1.15),
-                     (f"index build (s), {name}", row["build_s"], "", None),
-                     (f"index build for the feature reader / bare encode, {name}",
-                      row.get("features_build_over_encode"), "", None),
-                     (f"sentence split P / R against spaCy's, {name}",
-                      f"{row['split_precision']:.3f} / {row['split_recall']:.3f}" if "split_recall" in row else None,
-                      "", None),
-                     (f"index build peak RSS (MiB), {name}", row["build_peak_rss_mb"], "", None),
-                     (f"bare encode peak RSS (MiB), {name}", row["bare_peak_rss_mb"], "", None)]
-    scale = results.get("scale")
-    if scale:
-        for row in scale["rows"]:
-            if not row["auto"]:
-                continue
-            label = f"{row['n']:,} chunks, {row['variant']} (auto)"
-            p50, recall = row["latency_ms"]["p50"], row["recall_at_10"]
-            large = row["n"] >= 1_000_000
-            rows += [(f"dense search p50 (ms), {label}", p50, "<= 20" if large else "", p50 <= 20 if large else None),
-                     (f"dense recall@10, {label}", round(recall, 3), ">= 0.95" if large else "",
-                      recall >= 0.95 if large else None),
-                     (f"dense index RSS mapped / read (MiB), {label}",
-                      f"{row['rss_mapped_mb']:.0f} / {row['rss_read_mb']:.0f}", "reported", None)]
-        for row in scale["rows"]:  # the index for corpora too large for float32 in memory
-            if row["variant"] != "ivf-pq" or row["n"] < 1_000_000:
-                continue
-            label = f"{row['n']:,} chunks, ivf-pq + re-ranking (default pq_refine)"
-            p50, recall, rss = row["latency_ms"]["p50"], row["recall_at_10"], row["rss_mapped_mb"]
-            rows += [(f"dense search p50 (ms), {label}", p50, "<= 10", p50 <= 10),
-                     (f"dense recall@10, {label}", round(recall, 3), ">= 0.95", recall >= 0.95),
-                     (f"dense RSS mapped (MiB), {label}", round(rss), "<= 3072", rss <= 3072),
-                     (f"dense build (s), {label}", row["build_s"], "reported", None)]
-    peer = results.get("peer")
-    if peer:
-        for row in peer["rows"]:
-            ratios, name = row["ours_over_haystack"], row["dataset"]
-            rows += [(f"F1 ours / Haystack, {name}", ratios["f1"], ">= 1", ratios["f1"] >= 1),
-                     (f"warm p50 ours / Haystack, {name}", ratios["latency_ms_p50"], "<= 0.5",
-                      ratios["latency_ms_p50"] <= 0.5),
-                     (f"index build ours / Haystack, {name}", ratios["build_s"], "<= 0.7", ratios["build_s"] <= 0.7)]
+    rows: list[Row] = []
+    for name, section_rows in _SECTIONS:
+        if results.get(name):
+            rows += section_rows(results[name])
     return rows
+
+
+def _ask_rows(ask: dict) -> list[Row]:
+    p50, p95 = ask["stages_ms"]["wall"]["p50"], ask["stages_ms"]["wall"]["p95"]
+    return [("warm ask p50 (ms)", p50, "<= 40", p50 <= 40), ("warm ask p95 (ms)", p95, "<= 80", p95 <= 80),
+            ("warm ask peak RSS (MiB)", ask["peak_rss_mb"], "", None)]
+
+
+def _eval_rows(ev: dict) -> list[Row]:
+    return [("qa eval batch path (questions/s)", ev["qa_eval_qps"], ">= 30", ev["qa_eval_qps"] >= 30),
+            ("answer_batch (questions/s)", ev["answer_batch_qps"], "", None),
+            ("qa eval peak RSS (MiB)", ev["peak_rss_mb"], "", None)]
+
+
+def _cold_rows(cold: dict) -> list[Row]:
+    processes = cold["processes"]
+    bare = processes.get(BARE_NAME) or processes["bare model load + encode"]  # the name in older runs
+    return [("cold qa ask / bare floor", cold["ask_over_bare"], "<= 1.3", cold["ask_over_bare"] <= 1.3),
+            ("cold qa ask (s)", processes["qa ask"]["median_s"], "", None),
+            ("bare floor (s)", bare["median_s"], "", None),
+            ("qa --help (s)", processes["qa --help"]["median_s"], "< 1", processes["qa --help"]["median_s"] < 1),
+            ("cold qa ask peak RSS (MiB)", processes["qa ask"]["peak_rss_mb"], "", None),
+            ("bare floor peak RSS (MiB)", bare["peak_rss_mb"], "", None)]
+
+
+def _index_rows(index: dict) -> list[Row]:
+    rows: list[Row] = []
+    for row in index["rows"]:
+        name = row["corpus"]
+        rows += [(f"index build / bare encode, {name}", row["build_over_encode"], "<= 1.15",
+                  row["build_over_encode"] <= 1.15),
+                 (f"index build (s), {name}", row["build_s"], "", None),
+                 (f"index build for the feature reader / bare encode, {name}",
+                  row.get("features_build_over_encode"), "", None),
+                 (f"sentence split P / R against spaCy's, {name}",
+                  f"{row['split_precision']:.3f} / {row['split_recall']:.3f}" if "split_recall" in row else None,
+                  "", None),
+                 (f"index build peak RSS (MiB), {name}", row["build_peak_rss_mb"], "", None),
+                 (f"bare encode peak RSS (MiB), {name}", row["bare_peak_rss_mb"], "", None)]
+    return rows
+
+
+def _scale_rows(scale: dict) -> list[Row]:
+    rows: list[Row] = []
+    for row in scale["rows"]:
+        if not row["auto"]:
+            continue
+        label = f"{row['n']:,} chunks, {row['variant']} (auto)"
+        p50, recall = row["latency_ms"]["p50"], row["recall_at_10"]
+        large = row["n"] >= 1_000_000
+        rows += [(f"dense search p50 (ms), {label}", p50, "<= 20" if large else "", p50 <= 20 if large else None),
+                 (f"dense recall@10, {label}", round(recall, 3), ">= 0.95" if large else "",
+                  recall >= 0.95 if large else None),
+                 (f"dense index RSS mapped / read (MiB), {label}",
+                  f"{row['rss_mapped_mb']:.0f} / {row['rss_read_mb']:.0f}", "reported", None)]
+    for row in scale["rows"]:  # the index for corpora too large for float32 in memory
+        if row["variant"] != "ivf-pq" or row["n"] < 1_000_000:
+            continue
+        label = f"{row['n']:,} chunks, ivf-pq + re-ranking (default pq_refine)"
+        p50, recall, rss = row["latency_ms"]["p50"], row["recall_at_10"], row["rss_mapped_mb"]
+        rows += [(f"dense search p50 (ms), {label}", p50, "<= 10", p50 <= 10),
+                 (f"dense recall@10, {label}", round(recall, 3), ">= 0.95", recall >= 0.95),
+                 (f"dense RSS mapped (MiB), {label}", round(rss), "<= 3072", rss <= 3072),
+                 (f"dense build (s), {label}", row["build_s"], "reported", None)]
+    return rows
+
+
+def _peer_rows(peer: dict) -> list[Row]:
+    rows: list[Row] = []
+    for row in peer["rows"]:
+        ratios, name = row["ours_over_haystack"], row["dataset"]
+        rows += [(f"F1 ours / Haystack, {name}", ratios["f1"], ">= 1", ratios["f1"] >= 1),
+                 (f"warm p50 ours / Haystack, {name}", ratios["latency_ms_p50"], "<= 0.5",
+                  ratios["latency_ms_p50"] <= 0.5),
+                 (f"index build ours / Haystack, {name}", ratios["build_s"], "<= 0.7", ratios["build_s"] <= 0.7)]
+    return rows
+
+
+# The benchmarks' sections in the order the summary lists them, each with the rows it gives.
+_SECTIONS = (("ask", _ask_rows), ("eval", _eval_rows), ("cold", _cold_rows), ("index", _index_rows),
+             ("scale", _scale_rows), ("peer", _peer_rows))
 
 
 def summary_table(results: dict, baseline: dict | None) -> str:
