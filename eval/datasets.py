@@ -207,11 +207,7 @@ def _parse_qa(data: dict, path: Path) -> GoldSet:
         where = f"{path}: question {i + 1}"
         if not isinstance(item, dict):
             raise InputError(f"{where} must be an object, got {type(item).__name__}")
-        qid = _string(item, "id", where)
-        where = f"{path}: question {qid}"
-        if qid in seen:
-            raise InputError(f"{where}: duplicate id")
-        seen.add(qid)
+        qid, where = _unique_id(item, where, path, seen)
         question = _string(item, "question", where)
         answers = _answers(item, where)
         doc = _doc(item, answers, where)
@@ -321,11 +317,7 @@ def _squad_question(qa: object, doc_id: str, p_where: str, path: Path, seen: set
     """One SQuAD question of paragraph ``doc_id`` (its id added to ``seen``), and whether it is marked impossible."""
     if not isinstance(qa, dict):
         raise InputError(f"{p_where}: each of 'qas' must be an object")
-    qid = _string(qa, "id", p_where)
-    q_where = f"{path}: question {qid}"
-    if qid in seen:
-        raise InputError(f"{q_where}: duplicate id")
-    seen.add(qid)
+    qid, q_where = _unique_id(qa, p_where, path, seen)
     question = _string(qa, "question", q_where)
     impossible = bool(qa.get("is_impossible", False))
     raw_answers = [] if impossible else qa.get("answers", [])
@@ -345,3 +337,13 @@ def _squad_question(qa: object, doc_id: str, p_where: str, path: Path, seen: set
         split=DEFAULT_SPLIT,
     )
     return gold, impossible
+
+
+def _unique_id(item: dict, where: str, path: Path, seen: set[str]) -> tuple[str, str]:
+    """A question's id, added to ``seen`` (a duplicate is an InputError), and where it is, for messages."""
+    qid = _string(item, "id", where)
+    where = f"{path}: question {qid}"
+    if qid in seen:
+        raise InputError(f"{where}: duplicate id")
+    seen.add(qid)
+    return qid, where
