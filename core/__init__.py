@@ -1,1 +1,1 @@
-"""The ground floor: what every stage shares (the record types, the error tree, the settings). Imports nothing of ours."""
+"""The ground floor: what every stage shares (record types, the error tree, settings). It imports nothing of ours."""

@@ -129,7 +129,8 @@ def analyse_question(text: str, parse) -> QuestionAnalysis:
             answer_type, labels = "agent", NAMED  # "what is the plan called": any proper name will do
     focus = []
     for t in tokens:
-        if t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _ASKING_WORDS or t.lemma_.lower() in ("be", "do", "have"):
+        if (t.is_punct or t.tag_ == "POS" or t.lower_ in STOP_WORDS or t.lower_ in _ASKING_WORDS
+                or t.lemma_.lower() in ("be", "do", "have")):
             continue
         focus.append(t.lemma_.lower())
     main_verb = next((t.lemma_.lower() for t in tokens if t.pos_ == "VERB" and t.lemma_.lower() not in
