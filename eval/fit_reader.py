@@ -57,8 +57,8 @@ def examples(assistant, questions) -> list[Example]:
             result.append(Example(question, reader, None, [], np.zeros(0), np.zeros(0)))
             continue
         spans, targets = [], np.zeros(len(reading.candidates))
-        for i, (c, owner) in enumerate(zip(reading.candidates, reading.candidate_sentence)):
-            doc = assistant.corpus.data.documents[assistant.corpus.sentences[reading.sentences[owner]].doc]
+        for i, c in enumerate(reading.candidates):
+            doc = reader.document_of(reading, i)
             spans.append(doc.text[c.start:c.end])
             if question.answers and doc.doc_id == question.doc:
                 targets[i] = f1_score(spans[-1], question.answers) ** TARGET_POWER

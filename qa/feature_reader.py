@@ -23,7 +23,7 @@ import numpy as np
 
 from core.config import Settings
 from core.errors import InputError
-from core.records import Answer, Hit
+from core.records import Answer, Document, Hit
 from embeddings.lexical import tokenize
 from qa.candidates import Candidate, ParsedCorpus
 from qa.corpus import Corpus
@@ -200,7 +200,7 @@ class FeatureReader:
         texts: set[str] = set()
         for position in np.argsort(-scores, kind="stable"):
             c = reading.candidates[int(position)]
-            doc = self.corpus.sentences[reading.sentences[reading.candidate_sentence[position]]].doc
+            doc = self._doc_of(reading, int(position))
             key = _NORMALISE.sub(" ", self.corpus.data.documents[doc].text[c.start:c.end].lower()).strip()
             # Overlapping spans of one passage, or the same words from two passages, are one answer.
             if key in texts or any(d == doc and c.start < e and s < c.end for d, s, e in taken):
@@ -216,6 +216,13 @@ class FeatureReader:
                 break
         return answers
 
+    def document_of(self, reading: Reading, position: int) -> Document:
+        """The article candidate ``position`` of ``reading`` stands in."""
+        return self.corpus.data.documents[self._doc_of(reading, position)]
+
+    def _doc_of(self, reading: Reading, position: int) -> int:
+        return self.corpus.sentences[reading.sentences[reading.candidate_sentence[position]]].doc
+
     def _answer(self, doc: int, c: Candidate, confidence: float, hits: list[Hit]) -> Answer:
         document = self.corpus.data.documents[doc]
         chunk_id = next((h.chunk.chunk_id for h in hits if h.chunk.doc_id == document.doc_id
@@ -227,11 +234,10 @@ class FeatureReader:
         column = SPAN_FEATURES.index("agreement")
         sentences_by_text: dict[str, set[int]] = {}
         keys = []
-        for c, owner in zip(reading.candidates, reading.candidate_sentence):
-            s = reading.sentences[owner]
-            text = self.corpus.data.documents[self.corpus.sentences[s].doc].text[c.start:c.end]
+        for position, (c, owner) in enumerate(zip(reading.candidates, reading.candidate_sentence)):
+            text = self.document_of(reading, position).text[c.start:c.end]
             key = _NORMALISE.sub(" ", text.lower()).strip()
             keys.append(key)
-            sentences_by_text.setdefault(key, set()).add(s)
+            sentences_by_text.setdefault(key, set()).add(reading.sentences[owner])
         for i, key in enumerate(keys):
             reading.span_features[i, column] = math.log(len(sentences_by_text[key]))
