@@ -14,7 +14,8 @@ from embeddings.lexical import STOP_WORDS
 # The words that ask; a question holds at most one that counts (the first).
 WH_WORDS = frozenset({"who", "whom", "whose", "when", "where", "why", "how", "what", "which"})
 AnswerType = Literal["person", "agent", "time", "place", "count", "reason", "manner", "thing"]
-WhRole = Literal["subject", "object", "other", ""]  # the slot the answer fills in the verb the question word hangs from
+# The slot a phrase fills in its verb (a passive's agent is its subject); "" where no verb was found.
+WhRole = Literal["subject", "object", "other", ""]
 PERSON = frozenset({"PERSON"})
 # Labels an answer of each type may also carry, less often: "who" is a person, sometimes an organisation.
 RELATED = {"person": frozenset({"ORG", "NORP", "GPE"}), "time": frozenset({"CARDINAL"}),

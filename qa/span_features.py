@@ -15,7 +15,7 @@ import numpy as np
 
 from core.records import Analysis
 from qa.candidates import KINDS, Candidate, ParsedCorpus
-from qa.question import RELATED, QuestionAnalysis, role_of
+from qa.question import RELATED, QuestionAnalysis, WhRole, role_of
 
 SPAN_FEATURES = (
     "type_match", "type_partial", "type_noun", "type_noun_inside", "type_noun_near", "no_type", "reason_clause",
@@ -51,7 +51,7 @@ class SpanView:
     clause: frozenset[str]  # keys of the span's clause, outside the span
     clause_entities: tuple[tuple[str, str], ...]  # (text lower case, label) of other entities in the clause
     ancestors: tuple[str, ...]  # keys of the three tokens above the span's head
-    role: str  # subject / object / other
+    role: WhRole  # the slot the span fills in the verb above it
     inner_comma: bool  # a comma, or a relative pronoun, inside the span: a phrase with a description added
 
 
