@@ -214,65 +214,74 @@ def build_parser() -> argparse.ArgumentParser:
                                "an article, with numbered citations.",
         epilog="Example: qa index seeds/ && qa ask \"who led the Russian delegation in Budapest?\"")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    def add(name, help_text, func):
-        p = sub.add_parser(name, help=help_text, description=help_text)
-        p.set_defaults(func=func)
-        p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default {DEFAULT_INDEX})")
-        p.add_argument("--model", metavar="NAME_OR_PATH",
-                       help="sentence-transformers model (default: the packaged all-MiniLM-L6-v2)")
-        return p
-
-    p = add("index", f"build or update the index from {'/'.join(ARTICLE_SUFFIXES)} articles (unchanged files are "
-                     "not re-embedded)",
-            cmd_index)
+    p = _command(sub, "index", f"build or update the index from {'/'.join(ARTICLE_SUFFIXES)} articles (unchanged "
+                               "files are not re-embedded)", cmd_index)
     p.add_argument("paths", nargs="*", metavar="PATH",
                    help="files, folders or http(s) links to index (default: seeds/); a fetched page is saved into "
                         "the first folder")
-
-    for name, help_text, func in (("ask", "answer one question", cmd_ask),
-                                  ("chat", "a conversation in the terminal (follow-up questions work)", cmd_chat),
-                                  ("eval", "score a gold set (ours or SQuAD v1.1/v2.0 JSON)", cmd_eval),
-                                  ("serve", "start the chat web app", cmd_serve)):
-        p = add(name, help_text, func)
+    for name, help_text, func, arguments in (
+            ("ask", "answer one question", cmd_ask, _ask_arguments),
+            ("chat", "a conversation in the terminal (follow-up questions work)", cmd_chat, _chat_arguments),
+            ("eval", "score a gold set (ours or SQuAD v1.1/v2.0 JSON)", cmd_eval, _eval_arguments),
+            ("serve", "start the chat web app", cmd_serve, _serve_arguments)):
+        p = _command(sub, name, help_text, func)
         p.add_argument("--reader", metavar="NAME",
                        help="'trained' (default: the shipped model), 'trained:FOLDER' (one made by "
                             "eval.train_reader), 'features', or 'transformers:NAME_OR_PATH' for a QA model you have")
-        if name == "ask":
-            p.add_argument("question", help="the question, in quotes")
-            p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")
-            p.add_argument("-k", type=int, default=None, metavar="N", help="number of citations (default 5)")
-            p.add_argument("--since", metavar="YYYY-MM-DD",
-                           help="only articles published on or after this date (articles of unknown date are left out)")
-            p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
-        if name == "chat":
-            p.add_argument("--sources", type=_count, default=CHAT_SOURCES, metavar="N",
-                           help=f"cited passages listed under each answer (default {CHAT_SOURCES})")
-            p.add_argument("--no-citations", action="store_true", help="print answers only (as --sources 0)")
-        if name == "eval":
-            p.add_argument("gold", metavar="GOLD", help="eval/gold_qa.json, eval/gold_conversations.json or SQuAD")
-            p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
-            p.add_argument("--report", metavar="OUT_DIR", help="write report.json, report.md and charts here")
-            p.add_argument("--baseline", metavar="REPORT_JSON", help="a previous report.json to compare with")
-            p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-            p.add_argument("--compare-retrieval", action="store_true",
-                           help="print recall@1/@5, MRR, F1 for dense, BM25, fused and fused+sentence retrieval")
-        if name == "serve":
-            p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-            p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-            p.add_argument("--share", action="store_true", help="also make a public Gradio link (needs a login)")
-            p.add_argument("--auth", metavar="USER:PASSWORD",
-                           help="require this login; QA_AUTH=USER:PASSWORD does the same without showing it in ps. "
-                                "Needed for a --host other machines can reach, and for --share")
-            p.add_argument("--articles", "--sources", nargs="*", metavar="DIR", dest="articles",
-                           help="the article folders the index is built from (default seeds); never written to")
-            p.add_argument("--uploads", metavar="DIR",
-                           help="where articles added in the chat are saved (default: INDEX-uploads next to the "
-                                "index, or QA_UPLOADS_DIR)")
-            p.add_argument("--feedback", metavar="FILE",
-                           help="where thumbs up/down are appended as JSON lines (default: feedback.jsonl next "
-                                "to the index folder)")
+        arguments(p)
     return parser
+
+
+def _command(sub, name: str, help_text: str, func) -> argparse.ArgumentParser:
+    """A subcommand with the options every command takes: the index folder and the embedding model."""
+    p = sub.add_parser(name, help=help_text, description=help_text)
+    p.set_defaults(func=func)
+    p.add_argument("--index", default=DEFAULT_INDEX, metavar="DIR", help=f"index folder (default {DEFAULT_INDEX})")
+    p.add_argument("--model", metavar="NAME_OR_PATH",
+                   help="sentence-transformers model (default: the packaged all-MiniLM-L6-v2)")
+    return p
+
+
+def _ask_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("question", help="the question, in quotes")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")
+    p.add_argument("-k", type=int, default=None, metavar="N", help="number of citations (default 5)")
+    p.add_argument("--since", metavar="YYYY-MM-DD",
+                   help="only articles published on or after this date (articles of unknown date are left out)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+
+
+def _chat_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--sources", type=_count, default=CHAT_SOURCES, metavar="N",
+                   help=f"cited passages listed under each answer (default {CHAT_SOURCES})")
+    p.add_argument("--no-citations", action="store_true", help="print answers only (as --sources 0)")
+
+
+def _eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("gold", metavar="GOLD", help="eval/gold_qa.json, eval/gold_conversations.json or SQuAD")
+    p.add_argument("--json", action="store_true", help="print the metrics as one JSON object")
+    p.add_argument("--report", metavar="OUT_DIR", help="write report.json, report.md and charts here")
+    p.add_argument("--baseline", metavar="REPORT_JSON", help="a previous report.json to compare with")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.add_argument("--compare-retrieval", action="store_true",
+                   help="print recall@1/@5, MRR, F1 for dense, BM25, fused and fused+sentence retrieval")
+
+
+def _serve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--share", action="store_true", help="also make a public Gradio link (needs a login)")
+    p.add_argument("--auth", metavar="USER:PASSWORD",
+                   help="require this login; QA_AUTH=USER:PASSWORD does the same without showing it in ps. "
+                        "Needed for a --host other machines can reach, and for --share")
+    p.add_argument("--articles", "--sources", nargs="*", metavar="DIR", dest="articles",
+                   help="the article folders the index is built from (default seeds); never written to")
+    p.add_argument("--uploads", metavar="DIR",
+                   help="where articles added in the chat are saved (default: INDEX-uploads next to the index, "
+                        "or QA_UPLOADS_DIR)")
+    p.add_argument("--feedback", metavar="FILE",
+                   help="where thumbs up/down are appended as JSON lines (default: feedback.jsonl next to the "
+                        "index folder)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -244,16 +244,23 @@ def render_markdown(result: EvalResult, baseline: dict | None = None, coverage: 
             [[qtype, *(_value(t.get(k), k) for k in METRIC_KEYS)] for qtype, t in m["by_type"].items()],
         )
     if baseline is not None:
-        lines += ["", "## Against the baseline", ""]
-        rows = []
-        dialogue_keys = [k for k in DIALOGUE_KEYS if k in metrics or k in baseline]
-        for key in (*SCORE_KEYS, *LATENCY_KEYS, "n_questions", *dialogue_keys):
-            before, after = baseline.get(key), metrics.get(key)
-            rows.append([key, _value(before, key), _value(after, key), _delta(before, after, key)])
-        lines += _md_table(["metric", "baseline", "this run", "change"], rows)
+        lines += _baseline_lines(metrics, baseline)
+    lines += _question_lines(result)
+    return "\n".join(lines) + "\n"
 
-    lines += ["", "## Questions", ""]
-    lines += [f"✓: F1 ≥ {CORRECT_F1} against the gold, or an abstention on an unanswerable question.", ""]
+
+def _baseline_lines(metrics: dict, baseline: dict) -> list[str]:
+    """The table of this run's metrics against a previous report's."""
+    rows = []
+    dialogue_keys = [k for k in DIALOGUE_KEYS if k in metrics or k in baseline]
+    for key in (*SCORE_KEYS, *LATENCY_KEYS, "n_questions", *dialogue_keys):
+        before, after = baseline.get(key), metrics.get(key)
+        rows.append([key, _value(before, key), _value(after, key), _delta(before, after, key)])
+    return ["", "## Against the baseline", "", *_md_table(["metric", "baseline", "this run", "change"], rows)]
+
+
+def _question_lines(result: EvalResult) -> list[str]:
+    """One row per question: what was asked, the gold, the answer and whether it counts as right."""
     header = ["id", "type", "split", "question", "gold", "answer", "F1", "cited document", "right"]
     rows = [
         [
@@ -269,8 +276,8 @@ def render_markdown(result: EvalResult, baseline: dict | None = None, coverage: 
         ]
         for row in result.rows
     ]
-    lines += _md_table(header, rows)
-    return "\n".join(lines) + "\n"
+    return ["", "## Questions", "", f"✓: F1 ≥ {CORRECT_F1} against the gold, or an abstention on an unanswerable "
+            "question.", "", *_md_table(header, rows)]
 
 
 # --- charts ------------------------------------------------------------------------------------------------------

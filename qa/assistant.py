@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -80,6 +81,10 @@ class Assistant:
     def document(self, doc_id: str) -> Document | None:
         """The indexed article ``doc_id``, or ``None`` when the index does not hold it."""
         return self.documents.get(doc_id)
+
+    def passage_counts(self) -> dict[str, int]:
+        """How many passages each article was split into, by doc_id."""
+        return dict(Counter(chunk.doc_id for chunk in self.data.chunks))
 
     def sentence_of(self, answer: Answer | None) -> tuple[int, int] | None:
         """The article offsets of the sentence holding ``answer`` (of all of them, if it runs over a boundary);

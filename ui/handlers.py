@@ -258,8 +258,8 @@ class ChatApp:
         return library_html(self.library.articles(), query or "", self.library.changes_refusal() is None)
 
     def library_line(self) -> str:
-        assistant = self.library.assistant
-        return library_line(len(assistant.documents), len(assistant.data.chunks))
+        articles = self.library.articles()
+        return library_line(len(articles), sum(a.passages for a in articles))
 
     def indexing(self, session: ChatSession | None) -> bool:
         """Whether a library change of this session is still being indexed (the page polls until it is not)."""

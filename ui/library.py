@@ -107,9 +107,7 @@ class Library:
         assistant = self._assistant
         if self._catalog is not None and self._catalog[0] is assistant:
             return self._catalog[1]
-        passages: dict[str, int] = {}
-        for chunk in assistant.data.chunks:
-            passages[chunk.doc_id] = passages.get(chunk.doc_id, 0) + 1
+        passages = assistant.passage_counts()
         uploads = os.path.realpath(self.uploads)
         rows = []
         for document in assistant.documents.values():

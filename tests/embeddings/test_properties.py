@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from core.errors import DocumentError
@@ -58,6 +58,9 @@ def check_chunks(text: str, blocks: list[tuple[int, int]], chunks, max_tokens: i
 @settings(FAST, max_examples=200)
 @given(articles, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
 def test_decoding_gives_back_the_text_exactly_or_refuses_a_binary(text, encoding):
+    # UTF-16 of a text that opens with U+0000 starts FF FE 00 00, which is UTF-32's byte-order mark: the same
+    # bytes are a UTF-32 file too, so no decoder can tell them apart. Not an article anyone saves.
+    assume(not (encoding == "utf-16" and text.startswith("\x00")))
     data = text.encode(encoding)
     try:
         decoded = decode_article(data, "a.txt")
