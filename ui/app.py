@@ -88,7 +88,7 @@ def build_app(assistant, index_dir: Path | None = None, articles: list[Path] | N
     with gr.Blocks(title=TITLE) as app:
         page = _layout(chat_app)
         _wire_conversation(page, chat_app, exports)
-        _wire_sources(page, chat_app, exports)
+        _wire_sources(page, chat_app)
         _wire_settings(page, chat_app, exports)
         _wire_library(page, chat_app)
         _wire_reload(app, page, chat_app, exports)
@@ -217,7 +217,7 @@ def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
     page.chatbot.like(liked, [page.session], [page.notice, page.saved], api_visibility="private")
 
 
-def _wire_sources(page: Page, chat_app: ChatApp, exports: Path) -> None:
+def _wire_sources(page: Page, chat_app: ChatApp) -> None:
     """Picking an earlier answer, a source card, or ``[n]`` in an answer."""
     outputs = [page.sources, page.article, page.notice, page.tabs, page.session, page.saved, page.library_note]
 
