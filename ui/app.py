@@ -75,13 +75,10 @@ class Page:
     timer: gr.Timer
 
 
-def build_app(assistant, index_dir: Path | None = None, articles: list[Path] | None = None,
-              feedback_path: Path | None = None, uploads_dir: Path | None = None):
-    """The chat for ``assistant``. The library is the ``articles`` folders plus the uploads folder (where uploads
-    and fetched pages are saved; ``uploads_dir``, else the settings', else beside the index), indexed into
-    ``index_dir`` (the assistant's own by default); votes go to ``feedback_path`` (default
-    ``default_feedback_path(index_dir)``). Pass ``CSS`` to ``launch(css=...)``."""
-    library = Library(assistant, index_dir, articles, uploads_dir)
+def build_app(library: Library, feedback_path: Path | None = None):
+    """The chat over ``library`` (its articles folders and uploads folder, indexed into its index folder); votes
+    go to ``feedback_path`` (default ``default_feedback_path(library.index_dir)``). Pass ``CSS`` to
+    ``launch(css=...)``."""
     feedback = FeedbackLog(default_feedback_path(library.index_dir) if feedback_path is None else feedback_path)
     chat_app = ChatApp(library, feedback)
     exports = Path(tempfile.mkdtemp(prefix="qa-exports-"))

@@ -23,11 +23,12 @@ from ui.session import ChatSession
 log = logging.getLogger("qa.chat")
 
 
-def user_error(error: QAError) -> str:
-    """The notice for a user's mistake, logged as the same one line (a traceback is for our faults only)."""
-    message = " ".join(error.plain.split())
-    log.info("user error: %s", message)
-    return notice_html(message)
+def user_error(error: QAError | str) -> str:
+    """The notice for a user's mistake (an error, or a reason already in plain words), logged as the same one
+    line: a traceback is for our faults only."""
+    message = error if isinstance(error, str) else error.plain
+    log.info("user error: %s", " ".join(message.split()))
+    return notice_html(message)  # which folds it to one line too
 
 
 class ChatApp:
@@ -48,7 +49,7 @@ class ChatApp:
         if session.undo is not None:
             self.library.forget(session.undo)
             session.undo = None
-        session.jobs = [n for n in session.jobs if (job := self.library.job(n)) and job.state == "indexing"]
+        session.jobs = [n for n in session.jobs if self._indexing(n)]
         return job_html(self.library.job(session.jobs[-1])) if session.jobs else ""
 
     # The conversation.
@@ -202,10 +203,7 @@ class ChatApp:
         number, result = self.library.add_files(paths)
         if number is not None:
             session.jobs.append(number)
-        for reason in result.refused:
-            log.info("user error: %s", " ".join(reason.split()))
-        refused = "".join(notice_html(reason) for reason in result.refused)
-        return self.library_note(session) + refused, session
+        return self.library_note(session) + "".join(map(user_error, result.refused)), session
 
     def fetch_page(self, url: str, session: ChatSession | None) -> tuple[str, str, ChatSession]:
         """Fetch a web page into the uploads folder and index it: (the box's text, the note, the session)."""
@@ -216,9 +214,7 @@ class ChatApp:
         try:
             if not url.strip():
                 raise InputError("type the address of a web page, starting with https://")
-            refusal = self.library.changes_refusal()
-            if refusal is not None:
-                raise InputError(refusal)
+            self.library.check_changes()
             saved_as = fetch_page(url.strip(), self.library.uploads, self.library.assistant.settings)
             session.jobs.append(self.library.add_saved(saved_as.name))
         except QAError as error:
@@ -264,7 +260,11 @@ class ChatApp:
     def indexing(self, session: ChatSession | None) -> bool:
         """Whether a library change of this session is still being indexed (the page polls until it is not)."""
         session = self.session(session)
-        return any((job := self.library.job(n)) is not None and job.state == "indexing" for n in session.jobs)
+        return any(map(self._indexing, session.jobs))
+
+    def _indexing(self, number: int) -> bool:
+        job = self.library.job(number)
+        return job is not None and job.state == "indexing"
 
 
 def _integer(value: object, what: str) -> int:

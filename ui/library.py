@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from core.errors import DocumentError, InputError, QAError
+from core.records import Document
 from embeddings.loader import load_paths
 from ui.uploads import UploadResult, save_uploads
 
@@ -133,25 +134,27 @@ class Library:
         """
         with self._lock:
             if not self._checked:
-                self._refusal = self._find_refusal()
+                self._refusal, _ = self._find_refusal()
                 self._checked = True
             return self._refusal
 
-    def _find_refusal(self) -> str | None:
+    def _find_refusal(self) -> tuple[str | None, list[Document]]:
+        """(why changes are off or ``None``, the articles of the folders): one read of every file serves both."""
         if not self.folders:
-            return "adding and removing articles is off: this server was started without an articles folder"
+            return "adding and removing articles is off: this server was started without an articles folder", []
         try:
             self.uploads.mkdir(parents=True, exist_ok=True)
-            present = {d.doc_id for d in self._load().documents}
+            documents = self._load().documents
         except (OSError, QAError) as error:
-            return f"adding and removing articles is off: {getattr(error, 'strerror', None) or error}"
-        foreign = sorted(set(self._assistant.documents) - present)
+            return f"adding and removing articles is off: {getattr(error, 'strerror', None) or error}", []
+        foreign = sorted(set(self._assistant.documents) - {d.doc_id for d in documents})
         if foreign:
             return (f"adding and removing articles is off: {len(foreign)} article(s) of the index (e.g. "
-                    f"{foreign[0]}) are not in the folders this server was started with")
-        return None
+                    f"{foreign[0]}) are not in the folders this server was started with"), documents
+        return None, documents
 
-    def _check_changes(self) -> None:
+    def check_changes(self) -> None:
+        """Raise InputError (one line) when articles cannot be added or removed here."""
         refusal = self.changes_refusal()
         if refusal is not None:
             raise InputError(refusal)
@@ -172,12 +175,12 @@ class Library:
 
     def add_saved(self, name: str) -> int:
         """Index ``name``, a file already saved into the uploads folder (a fetched page)."""
-        self._check_changes()
+        self.check_changes()
         return self._submit(f"Added {name} — you can ask about it now.", [name])
 
     def remove(self, doc_id: str) -> int:
         """Take ``doc_id`` out of the library (undo with ``restore`` until ``forget``); returns the job number."""
-        self._check_changes()
+        self.check_changes()
         article = next((a for a in self.articles() if a.doc_id == doc_id), None)
         if article is None:
             raise InputError(f"{doc_id} is not in the library")
@@ -196,7 +199,7 @@ class Library:
 
     def restore(self, doc_id: str) -> int:
         """Undo ``remove(doc_id)``; returns the job number."""
-        self._check_changes()
+        self.check_changes()
         trashed = self.uploads / TRASH_FOLDER / doc_id
         try:
             if trashed.is_file():
@@ -216,12 +219,15 @@ class Library:
     def sync(self) -> int:
         """Make the index hold the library's articles now (``qa serve`` at start: uploads made while the index was
         rebuilt from the articles folders alone); returns how many articles were added or dropped."""
-        if self.changes_refusal() is not None:
+        refusal, documents = self._find_refusal()
+        with self._lock:
+            self._refusal, self._checked = refusal, True
+        if refusal is not None:
             return 0
-        wanted = {d.doc_id for d in self._documents()}
-        changed = len(wanted ^ set(self._assistant.documents))
+        wanted = self._without_removed(documents)
+        changed = len({d.doc_id for d in wanted} ^ set(self._assistant.documents))
         if changed:
-            self._rebuild()
+            self._rebuild(wanted)
         return changed
 
     # The background rebuild.
@@ -272,20 +278,22 @@ class Library:
                 else:
                     self._jobs[pending.number] = Job(pending.number, "done", pending.done)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, documents: list[Document] | None = None) -> None:
+        """Index ``documents`` (by default the library's articles as the folders hold them now) and swap in the
+        assistant that answers from them."""
         from embeddings.indexer import index_documents
 
         old = self._assistant
-        documents = self._documents()
+        documents = self._without_removed(self._load().documents) if documents is None else documents
         if not documents:
             raise DocumentError("the library would be empty")
         index_documents(documents, self.index_dir, old.settings, embedder=old.embedder)
         fresh = type(old).load(self.index_dir, old.settings, embedder=old.embedder)
         self._assistant = fresh
 
-    def _documents(self):
+    def _without_removed(self, documents: list[Document]) -> list[Document]:
         removed = self._removed()
-        return [d for d in self._load().documents if d.doc_id not in removed]
+        return [d for d in documents if d.doc_id not in removed]
 
     def _load(self):
         return load_paths([*self.folders, self.uploads], self._assistant.settings.max_file_bytes)

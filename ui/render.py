@@ -113,7 +113,7 @@ def details_line(response: Response) -> str:
 
 
 def _snippet(text: str) -> str:
-    text = " ".join(text.split())
+    text = _one_line(text)
     return text if len(text) <= SNIPPET_CHARS else text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
 
 
@@ -131,12 +131,12 @@ def copy_text(turn: ShownTurn) -> str:
     answer = turn.response.answer
     if answer is None:
         return ""
-    quote = " ".join(turn.sentence_text.split())
+    quote = _one_line(turn.sentence_text)
     return f"{answer.text}\n“{quote}”\n— {short_title(turn.title)} ({answer.doc_id})"
 
 
 def short_title(title: str, limit: int = 90) -> str:
-    title = " ".join(title.split())
+    title = _one_line(title)
     return title if len(title) <= limit else title[:limit].rsplit(" ", 1)[0] + " …"
 
 
@@ -257,7 +257,7 @@ def library_line(articles: int, passages: int) -> str:
 def library_html(articles: list[Article], query: str = "", can_remove: bool = True,
                  limit: int = LIBRARY_ROWS) -> str:
     """The library panel: the articles whose title (or file name) holds ``query``, each with a remove button."""
-    wanted = " ".join(query.split()).casefold()
+    wanted = _one_line(query).casefold()
     found = [a for a in articles if wanted in a.title.casefold() or wanted in a.doc_id.casefold()]
     count = (f"{len(articles):,} article{'s' * (len(articles) != 1)}" if not wanted else
              f"{len(found):,} of {len(articles):,} articles match “{escape(query.strip())}”")
@@ -282,7 +282,7 @@ def notice_html(message: str, kind: str = "error") -> str:
     if not message:
         return ""
     role = "alert" if kind == "error" else "status"
-    return f'<div class="qa-notice qa-{kind}" role="{role}">{escape(" ".join(message.split()))}</div>'
+    return f'<div class="qa-notice qa-{kind}" role="{role}">{escape(_one_line(message))}</div>'
 
 
 def conversation_markdown(session, sure: float = 0.5, now: datetime.datetime | None = None) -> str:

@@ -78,11 +78,10 @@ def check_port_free(host: str, port: int) -> None:
                              f"server or pass --port") from None
 
 
-def launch(assistant, *, host: str, port: int, index_dir: Path, articles: list[Path],
-           auth: tuple[str, str] | None = None, share: bool = False, block: bool = True,
-           feedback: Path | None = None, uploads: Path | None = None):
-    """Build the chat for ``assistant`` and serve it. With ``block=False`` it returns the running Gradio app
-    (call ``.close()`` on it); tests use that to serve in-process."""
+def launch(library, *, host: str, port: int, auth: tuple[str, str] | None = None, share: bool = False,
+           block: bool = True, feedback: Path | None = None):
+    """Build the chat for ``library`` (a ``ui.library.Library``) and serve it. With ``block=False`` it returns the
+    running Gradio app (call ``.close()`` on it); tests use that to serve in-process."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from gradio.utils import get_upload_folder
     from starlette.middleware import Middleware
@@ -91,12 +90,12 @@ def launch(assistant, *, host: str, port: int, index_dir: Path, articles: list[P
     from ui.guard import Guard
     from ui.style import CSS, theme
 
-    max_file = assistant.settings.max_file_bytes
+    max_file = library.assistant.settings.max_file_bytes
     guard = Middleware(Guard, upload_folder=get_upload_folder(), max_body_bytes=MAX_REQUEST_BYTES,
                        max_upload_bytes=max_file * UPLOAD_FILES_PER_REQUEST + 100_000)
-    blocked = {str(Path(p).absolute()) for p in [index_dir, *articles, CODE_ROOT]}
+    blocked = {str(Path(p).absolute()) for p in [library.index_dir, *library.folders, library.uploads, CODE_ROOT]}
     blocked |= {os.path.realpath(p) for p in blocked}
-    app = build_app(assistant, index_dir=index_dir, articles=articles, feedback_path=feedback, uploads_dir=uploads)
+    app = build_app(library, feedback_path=feedback)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     app.launch(server_name=host, server_port=port, auth=auth, share=share, show_error=False, quiet=True,
                footer_links=[], css=CSS, theme=theme(), blocked_paths=sorted(blocked), max_file_size=max_file,
@@ -126,16 +125,15 @@ def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: l
     check_exposure(host, share, login)
     check_port_free(host, port)
     library = Library(Assistant.load(index_dir, settings), index_dir, articles, uploads)
-    refusal = library.changes_refusal()
+    if library.sync():
+        print(f"indexed the articles of {library.uploads} and {', '.join(map(str, articles))}", flush=True)
+    refusal = library.changes_refusal()  # what sync found, not read again
     if refusal is not None:
         print(f"note: {refusal}; start qa serve with --articles naming the folders the index was built from",
               file=sys.stderr, flush=True)
-    elif library.sync():
-        print(f"indexed the articles of {library.uploads} and {', '.join(map(str, articles))}", flush=True)
     assistant = library.assistant
     # Load the embedder and spaCy now: the first user should not wait seconds for them.
     assistant.answer("What happened?")
     print(f"serving {len(assistant.documents)} articles on http://{host}:{port}", flush=True)
-    launch(assistant, host=host, port=port, index_dir=index_dir, articles=articles, auth=login, share=share,
-           feedback=feedback, uploads=library.uploads)
+    launch(library, host=host, port=port, auth=login, share=share, feedback=feedback)
     return 0

@@ -17,6 +17,7 @@ from tests.conftest import ROOT
 
 pytest.register_assert_rewrite("tests.live_server")
 from tests.live_server import ask_raw, call_raw, free_port, reply_text  # noqa: E402
+from ui.library import Library  # noqa: E402
 from ui.server import check_exposure, is_loopback, launch  # noqa: E402
 
 pytest_plugins = ["tests.live_server"]
@@ -109,8 +110,8 @@ def test_a_login_guards_every_route_when_set(assistant, seed_index, tmp_path):
     from gradio_client import Client
 
     port = free_port()
-    app = launch(assistant, host="127.0.0.1", port=port, index_dir=seed_index, articles=[tmp_path / "articles"],
-                 auth=("reader", "s3cret"), block=False, feedback=tmp_path / "feedback.jsonl")
+    app = launch(Library(assistant, seed_index, [tmp_path / "articles"], tmp_path / "uploads"), host="127.0.0.1",
+                 port=port, auth=("reader", "s3cret"), block=False, feedback=tmp_path / "feedback.jsonl")
     url = f"http://127.0.0.1:{port}/"
     try:
         for path in ("config", "gradio_api/info", "gradio_api/file=/etc/passwd"):
