@@ -107,9 +107,7 @@ class Assistant:
             return []
         if analysis.parsed:
             return analysis.entities
-        first, last = sentences_within(analysis.sentences, answer.start, answer.end)
-        start, end = (analysis.sentences[first][0], analysis.sentences[last - 1][1]) if last > first \
-            else (answer.start, answer.end)
+        start, end = self.sentence_of(answer) or (answer.start, answer.end)
         text = self.documents[answer.doc_id].text
         return [(start + e.start_char, start + e.end_char, e.label_) for e in parse(text[start:end]).ents]
 
