@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INDEX := .qa-index
+PORT ?= 7860
 export HF_HUB_OFFLINE := 1
 
 .PHONY: setup index run test bench eval clean browser
@@ -21,7 +22,7 @@ index: setup
 	$(BIN)/qa index seeds --index $(INDEX)
 
 run: index
-	$(BIN)/qa serve --index $(INDEX) --host 127.0.0.1 --port 7860
+	$(BIN)/qa serve --index $(INDEX) --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's chromium; install it where it is missing (root, as on CI).
 browser:

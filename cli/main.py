@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 from core.errors import QAError
@@ -95,10 +97,12 @@ def _source_line(citation) -> str:
     return f"[{citation.n}] {citation.doc_id} — {title}  (score {citation.score:.2f})"
 
 
-def _answer_line(response) -> str:
+def _answer_line(response, sure: float | None = None) -> str:
+    """The answer, its citation and confidence; below ``sure`` it says so first, as the web chat does."""
     if response.answer is None:
         return "Not found in the articles. The closest passages:"
-    return f"{response.answer.text}  [{response.answer_citations[0]}]  (confidence {response.answer.score:.2f})"
+    doubt = "I am not sure: " if sure is not None and response.answer.score < sure else ""
+    return f"{doubt}{response.answer.text}  [{response.answer_citations[0]}]  (confidence {response.answer.score:.2f})"
 
 
 def answered_in(response) -> str:
@@ -115,15 +119,18 @@ def format_response(response) -> str:
     return "\n".join(lines)
 
 
-def format_turn(response, assistant, sources: int = CHAT_SOURCES) -> str:
+def format_turn(response, assistant, sources: int = CHAT_SOURCES, width: int | None = None) -> str:
     """``qa chat``'s answer, short: the span, the article's sentence that holds it (answer in [brackets]), and
-    one line for each of the first ``sources`` passages (citation 1 is the answer's own)."""
-    lines = [_answer_line(response)]
+    one line for each of the first ``sources`` passages (citation 1 is the answer's own). The sentence is wrapped
+    to ``width`` columns when one is given (a terminal's)."""
+    lines = [_answer_line(response, assistant.sure_confidence())]
     sentence = assistant.sentence_of(response.answer)
     if sentence is not None:
         a = response.answer
-        text = assistant.documents[a.doc_id].text[sentence[0]:sentence[1]]
-        lines.append("    " + _marked(text, a.start - sentence[0], a.end - sentence[0]))
+        text = _marked(assistant.documents[a.doc_id].text[sentence[0]:sentence[1]], a.start - sentence[0],
+                       a.end - sentence[0])
+        lines.append(textwrap.fill(text, width, initial_indent="    ", subsequent_indent="    ") if width
+                     else "    " + text)
     lines += [_source_line(c) for c in response.citations[:sources]]
     return "\n".join(lines)
 
@@ -147,6 +154,11 @@ def cmd_chat(args) -> int:
     assistant = _load(args)
     conversation = Conversation(assistant)
     sources = 0 if args.no_citations else args.sources
+    try:
+        import readline  # noqa: F401  (input() then edits the line and recalls earlier questions with the arrows)
+    except ImportError:  # not every Python has it; the chat works without
+        pass
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
     print("Ask about the articles; an empty line or Ctrl-D ends the chat.", file=sys.stderr)
     while True:
         try:
@@ -164,7 +176,7 @@ def cmd_chat(args) -> int:
             continue
         if response.resolved_question != response.question:
             print(f"(understood as: {response.resolved_question})")
-        print(format_turn(response, assistant, sources))
+        print(format_turn(response, assistant, sources, width))
         print(answered_in(response))
 
 

@@ -44,9 +44,9 @@ class Settings:
     abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
     max_question_chars: int = 2000
     max_history_turns: int = 20
-    # The chat calls an answer "likely" from this confidence on and "unsure" below it. The shipped reader's
-    # confidence is calibrated (eval/calibrate_reader.py), so 0.5 means "more often right than wrong".
-    sure_confidence: float = 0.5
+    # The chat calls an answer "likely" from this confidence on and "unsure" below it. None: the reader's own band,
+    # which eval/calibrate_reader.py sets where the tune sets' answers at or above it reach an F1 of 0.85.
+    sure_confidence: float | None = None
     # torch threads for encoding questions. One: a question is a tiny forward pass, and two OpenMP threads
     # fighting for two busy cores made it 30x slower (14 ms against 486 ms, measured with the server under load).
     encoder_threads: int = 1

@@ -123,6 +123,9 @@ class Response:
     citations: tuple[Citation, ...]
     hits: tuple[Hit, ...]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The best span when it was held back under the threshold ("not in the articles"): what a lower threshold
+    # would have answered, which the evaluation's coverage curve needs. Never shown as an answer.
+    withheld: Answer | None = None
 
     def to_json(self) -> dict:
         """The object ``qa ask --json`` prints (the contract in DESIGN.md)."""

@@ -43,8 +43,12 @@ def native_bf16() -> bool:
 class Embedder:
     """Encodes texts with one shared model; safe to call from several threads."""
 
-    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64, threads: int | None = None):
+    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64, threads: int | None = None,
+                 bfloat16_articles: bool = False):
         self.model_name = model_name
+        # Articles in bfloat16 too (where the CPU has it): 2-3x faster, for an index whose vectors only pick
+        # training passages (eval.reading_groups); the shipped index keeps float32.
+        self.bfloat16_articles = bfloat16_articles
         self.batch_size = batch_size
         self.threads = threads  # torch threads (process-wide); None leaves torch's default
         self._model = None
@@ -101,7 +105,7 @@ class Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dimension)`` float32, each row of unit length."""
-        return self._encode(texts, fast=False)
+        return self._encode(texts, fast=self.bfloat16_articles)
 
     def encode_questions(self, texts: list[str]) -> np.ndarray:
         """As ``encode``, computed in bfloat16 where the CPU has it: a question is encoded while the user waits,

@@ -7,7 +7,9 @@
 Questions: the gold set's ``split == "tune"`` (never its test split) asked of ``--index``, and every question of
 each tuning file asked of an index of its own articles, built in a temporary folder; then each answerable one
 again with its gold article left out of what is retrieved (kept only when no other article holds a gold answer),
-which makes it unanswerable: that is what "related but not there" looks like to the reader. Every candidate span
+which makes it unanswerable: that is what "related but not there" looks like to the reader; and each answerable
+one that a rule of ``eval.make_unanswerable`` applies to, with a name, number or date swapped for one its article
+lacks (or an antonym, or a negation): "on topic, but not supported". Every candidate span
 is labelled with its F1 against the gold answers (0 outside the gold article); a logistic model over
 ``qa.trained_reader.FEATURES`` is fitted to those labels, each question weighing the same, so the confidence is
 the expected F1 of the answer. The threshold is the
@@ -34,6 +36,8 @@ from eval.datasets import load_gold
 from eval.metrics import f1 as f1_score
 
 L2 = 0.01
+# "Likely" in the chat: the confidence from which the tune sets' answers reach this F1 (see ``likely_band``).
+LIKELY_F1 = 0.85
 # Questions made unanswerable outnumber the real ones of the tune sets almost one to one; left so, abstaining
 # would look cheap. Together they weigh this share of the fit and of the threshold's objective.
 VARIANT_SHARE = 0.25
@@ -71,10 +75,57 @@ def ask(assistant, questions, source: str, without_gold: bool = False) -> list[A
         documents = assistant.data.documents
         quality = np.array([f1_score(documents[c.doc].text[c.start:c.end], question.answers)
                             if answerable and documents[c.doc].doc_id == question.doc else 0.0 for c in candidates])
-        features = np.array([c.features for c in candidates]).reshape(len(candidates), -1)
+        features = np.array([c.features for c in candidates]).reshape(len(candidates), len(reader.weights))
         asked.append(Asked(source + (" without its article" if without_gold else ""), answerable, features, quality,
                            without_gold))
     return asked
+
+
+def made_unanswerable(owner, questions, seed: int = 13):
+    """Each answerable question that a rule of ``eval.make_unanswerable`` applies to, made unanswerable (a name,
+    number or date swapped for one its article lacks, an antonym, a negation), as a gold question without answers."""
+    import random
+    from dataclasses import replace
+
+    from embeddings.analysis import parse_many
+    from eval.make_unanswerable import entity_pool, make_variant
+
+    answerable = [q for q in questions if q.answerable and q.doc in owner.documents]
+    docs = parse_many([q.question for q in answerable])
+    pool, rng = entity_pool(docs), random.Random(seed)
+    made = []
+    for q, doc in zip(answerable, docs):
+        variant = make_variant(q.question, doc, owner.documents[q.doc].text, pool, rng)
+        if variant is not None:
+            made.append(replace(q, id=f"{q.id}-{variant.rule}", question=variant.question, answers=(), doc=None,
+                                type="unanswerable"))
+    return made
+
+
+def precision_recall(results: list[tuple[bool, float, float]], weights: list[float]) -> list[dict]:
+    """"Not in the articles" as the threshold moves: its precision and recall, and the share answered."""
+    curve = []
+    for t in np.round(np.arange(0.05, 0.96, 0.05), 2):
+        abstained = np.array([c < t for _, c, _ in results])
+        unanswerable = np.array([not a for a, _, _ in results])
+        w = np.asarray(weights)
+        hit = float(w[abstained & unanswerable].sum())
+        curve.append({"threshold": float(t), "precision": round(hit / max(float(w[abstained].sum()), 1e-9), 4),
+                      "recall": round(hit / max(float(w[unanswerable].sum()), 1e-9), 4),
+                      "answered": round(float(w[~abstained].sum() / w.sum()), 4)})
+    return curve
+
+
+def likely_band(results: list[tuple[bool, float, float]], threshold: float) -> dict:
+    """The lowest confidence (at or above the abstain threshold) from which the answered questions' F1 reaches
+    ``LIKELY_F1`` (an unanswerable question answered scores 0), with that F1 and the share it answers."""
+    chosen = {"threshold": 1.0, "f1": None, "answered": 0.0}
+    for t in sorted({round(c, 3) for _, c, _ in results if c >= threshold}):
+        answered = [q if a else 0.0 for a, c, q in results if c >= t]
+        value = float(np.mean(answered))
+        if value >= LIKELY_F1:
+            return {"threshold": t, "f1": round(value, 4), "answered": round(len(answered) / len(results), 4)}
+    return chosen
 
 
 def weigh(asked: list[Asked]) -> None:
@@ -214,6 +265,10 @@ def calibrate(argv: list[str] | None = None) -> int:
     inference = {**meta.get("inference", {}), **{k: v for k, v in (("max_length", args.max_length),
                                                                    ("read_hits", args.read_hits),
                                                                    ("precision", args.precision)) if v is not None}}
+    if meta.get("calibration") and meta["calibration"].get("features") != list(FEATURES):
+        # A calibration of other features would stop the reader from loading; it is what this run replaces.
+        meta.pop("calibration")
+        write_meta(args.reader, meta)
     assistant = Assistant.load(args.index, settings)
     sources = [(f"{args.gold} split=tune", assistant, tune)]
     with tempfile.TemporaryDirectory() as folder:
@@ -228,6 +283,9 @@ def calibrate(argv: list[str] | None = None) -> int:
                 setattr(owner.reader, key, value)
             asked += ask(owner, questions, name)
             asked += ask(owner, [q for q in questions if q.answerable], name, without_gold=True)
+            for made in ask(owner, made_unanswerable(owner, questions), name + " made unanswerable"):
+                made.variant = True
+                asked.append(made)
     weigh(asked)
     weights, bias = fit(asked, len(FEATURES))
     results = outcomes(asked, weights, bias)
@@ -238,7 +296,9 @@ def calibrate(argv: list[str] | None = None) -> int:
         by_source[name] = summary(chosen, threshold)
     calibration = {"features": list(FEATURES), "weights": [round(float(v), 6) for v in weights],
                    "bias": round(bias, 6), "threshold": threshold, "objective": round(objective, 4),
-                   "fitted_on": [name for name, _, _ in sources], "questions": len(asked), "tune": by_source}
+                   "fitted_on": [name for name, _, _ in sources], "questions": len(asked), "tune": by_source,
+                   "no_answer_curve": precision_recall(results, [a.weight for a in asked]),
+                   "likely": likely_band([r for a, r in zip(asked, results) if not a.variant], threshold)}
     print(json.dumps(calibration, indent=1))
     if not args.dry_run:
         meta["calibration"] = calibration

@@ -18,7 +18,6 @@ from typing import Literal, get_args
 
 from core.errors import InputError
 from core.records import Document
-from embeddings.loader import make_document
 
 QuestionType = Literal["who", "when", "where", "what", "how-many", "why", "unanswerable"]
 QUESTION_TYPES: tuple[QuestionType, ...] = get_args(QuestionType)
@@ -270,6 +269,9 @@ def _parse_conversations(data: dict, path: Path) -> GoldSet:
 
 
 def _parse_squad(data: dict, path: Path) -> GoldSet:
+    # Imported here: the loader reads web pages and PDFs, which the metrics (and a training machine) never need.
+    from embeddings.loader import make_document
+
     articles = data["data"]
     if not isinstance(articles, list):
         raise InputError(f"{path}: SQuAD 'data' must be a list of articles")

@@ -220,6 +220,24 @@ def summarize_by_type(rows: Sequence[dict]) -> dict:
     return {t: summarize_flat([r for r in rows if r["type"] == t]) for t in types}
 
 
+def coverage_curve(rows: Sequence[dict], steps: int = 20) -> list[dict]:
+    """Selective answering: answer only the questions whose best span's confidence is among the top share, for
+    shares 1/steps .. 1. Each point: ``coverage`` (share of questions answered), ``threshold`` (the lowest
+    confidence answered), ``f1`` (mean F1 of the answered questions, an unanswerable one answered scoring 0) and
+    ``answered`` (how many). Rows without a confidence (nothing found at all) are never answered."""
+    ranked = sorted((r for r in rows if r.get("confidence") is not None), key=lambda r: -r["confidence"])
+    curve = []
+    for step in range(1, steps + 1):
+        n = round(len(rows) * step / steps)
+        chosen = ranked[:n]
+        if not chosen:
+            continue
+        scores = [r["f1_if_answered"] if r["answerable"] else 0.0 for r in chosen]
+        curve.append({"coverage": _round(len(chosen) / len(rows)), "threshold": chosen[-1]["confidence"],
+                      "f1": _round(mean(scores)), "answered": len(chosen)})
+    return curve
+
+
 def summarize(rows: Sequence[dict]) -> dict:
     """The metrics dict ``qa eval --json`` prints.
 
@@ -228,11 +246,13 @@ def summarize(rows: Sequence[dict]) -> dict:
     """
     metrics = summarize_flat(rows)
     metrics["by_type"] = summarize_by_type(rows)
+    metrics["coverage_curve"] = coverage_curve(rows)
     splits = _ordered((r["split"] for r in rows), SPLIT_ORDER)
     metrics["splits"] = {}
     for split in splits:
         in_split = [r for r in rows if r["split"] == split]
-        metrics["splits"][split] = {**summarize_flat(in_split), "by_type": summarize_by_type(in_split)}
+        metrics["splits"][split] = {**summarize_flat(in_split), "by_type": summarize_by_type(in_split),
+                                    "coverage_curve": coverage_curve(in_split)}
     return metrics
 
 

@@ -2,9 +2,10 @@
 
 ``write_report`` writes ``report.json`` (metrics and every row), ``report.md`` (the index's article count and a
 warning for articles the gold set does not name, what each metric means, summary tables overall, by split and by
-type, then every question with its answer beside the gold and ✓/✗), ``metrics_by_split.png`` (every metric, overall
-and per split), ``metrics_by_type.png`` and, given a previous ``report.json``, ``baseline_comparison.png`` plus a
-comparison table in the markdown. Every chart's legend spells out the abbreviations it uses.
+type, the coverage–accuracy table, then every question with its answer beside the gold and ✓/✗),
+``metrics_by_split.png`` (every metric, overall and per split), ``metrics_by_type.png``, ``coverage_accuracy.png``
+(F1 of the answered questions against the share answered, as the confidence threshold moves) and, given a
+previous ``report.json``, ``baseline_comparison.png`` plus a comparison table in the markdown. Every chart's legend spells out the abbreviations it uses.
 Charts are drawn on matplotlib's Agg canvas directly (no pyplot), so no display or global backend is touched.
 """
 
@@ -25,6 +26,7 @@ REPORT_MD = "report.md"
 SPLIT_CHART = "metrics_by_split.png"
 TYPE_CHART = "metrics_by_type.png"
 BASELINE_CHART = "baseline_comparison.png"
+COVERAGE_CHART = "coverage_accuracy.png"
 
 @dataclass(frozen=True)
 class MetricLabel:
@@ -243,10 +245,44 @@ def render_markdown(result: EvalResult, baseline: dict | None = None, coverage: 
             ["type", *(SHORT_NAMES[k] for k in METRIC_KEYS)],
             [[qtype, *(_value(t.get(k), k) for k in METRIC_KEYS)] for qtype, t in m["by_type"].items()],
         )
+    lines += _coverage_curve_lines(metrics)
     if baseline is not None:
         lines += _baseline_lines(metrics, baseline)
     lines += _question_lines(result)
     return "\n".join(lines) + "\n"
+
+
+def _coverage_curve_lines(metrics: dict) -> list[str]:
+    """Selective answering: how good the answers are when only the most confident share is given."""
+    curve = metrics.get("coverage_curve") or []
+    if not curve:
+        return []
+    lines = ["", "## Coverage and accuracy", "",
+             "Answering only the questions whose best answer is at least as confident as the threshold: the share "
+             "answered, and the F1 of those answers (an unanswerable question answered scores 0).", ""]
+    return lines + _md_table(["answered", "threshold", "F1 of the answered", "questions"],
+                             [[f"{p['coverage']:.0%}", f"{p['threshold']:.3f}", f"{p['f1']:.3f}", str(p["answered"])]
+                              for p in curve])
+
+
+def coverage_figure(metrics: dict):
+    """F1 of the answered questions against the share answered, overall and per split."""
+    figure = _new_figure(7, 4.5)
+    axes = figure.add_subplot()
+    for name, m in [("overall", metrics), *metrics.get("splits", {}).items()]:
+        curve = m.get("coverage_curve") or []
+        if curve:
+            axes.plot([p["coverage"] for p in curve], [p["f1"] for p in curve], marker="o", markersize=3,
+                      label=f"{name} (n={m.get('n_questions', 0)})")
+    axes.set_xlim(0, 1.02)
+    axes.set_ylim(0, 1.02)
+    axes.set_xlabel("share of questions answered (the most confident first)")
+    axes.set_ylabel("F1 of the answered questions")
+    axes.set_title("qa eval: coverage against accuracy")
+    axes.grid(alpha=0.3)
+    axes.legend(loc="lower left", fontsize=8)
+    figure.tight_layout()
+    return figure
 
 
 def _baseline_lines(metrics: dict, baseline: dict) -> list[str]:
@@ -457,6 +493,8 @@ def write_report(result: EvalResult, out_dir: str | Path, baseline_path: str | P
     written.append(md_path)
     written.append(draw_split_chart(result.metrics, out_dir / SPLIT_CHART))
     written.append(draw_type_chart(result.metrics, out_dir / TYPE_CHART))
+    coverage_figure(result.metrics).savefig(out_dir / COVERAGE_CHART)
+    written.append(out_dir / COVERAGE_CHART)
     if baseline is not None:
         written.append(draw_baseline_chart(result.metrics, baseline, out_dir / BASELINE_CHART))
     return written

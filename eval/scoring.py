@@ -5,6 +5,8 @@ A row is what ``report.md`` shows for a question and what ``eval.metrics.summari
 ``id, question, type, split, tags, gold, doc`` — from the gold question;
 ``answer, answer_doc, citation, cited_doc, resolved_question`` — what the assistant said;
 ``answerable, abstained, em, f1, retrieval_rank, citation_correct, correct, latency_ms`` — the scores, where
+``confidence`` and ``f1_if_answered`` are the best span's confidence and F1 whether or not it was held back (what
+a coverage curve needs; ``f1_if_answered`` is ``None`` for an unanswerable question), and
 ``em``/``f1`` are ``None`` for an unanswerable question (they are not part of F1), ``retrieval_rank`` is the 1-based
 rank of the first hit in the gold document whose chunk contains a gold answer (``None``: none, or unanswerable),
 ``citation_correct`` is ``None`` unless an answerable question got an answer.
@@ -57,6 +59,7 @@ def score_response(gold: GoldQuestion, response: Response) -> dict:
     else:
         citation_correct = None
     latency = response.timings_ms.get("total")
+    best = response.answer if response.answer is not None else response.withheld
     return {
         "id": gold.id,
         "question": gold.question,
@@ -77,5 +80,7 @@ def score_response(gold: GoldQuestion, response: Response) -> dict:
         "retrieval_rank": first_relevant_rank(response.hits, doc, golds) if answerable else None,
         "citation_correct": citation_correct,
         "correct": is_correct(prediction, golds),
+        "confidence": round(best.score, 4) if best is not None else None,
+        "f1_if_answered": round(f1(best.text if best is not None else None, golds), 4) if answerable else None,
         "latency_ms": round(latency, 3) if latency is not None else None,
     }

@@ -273,7 +273,7 @@ def parse_weights(items: list[str]) -> dict[str, float]:
 
 def arguments(argv: list[str] | None):
     parser = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", action="append", required=True, type=Path, help="SQuAD v2.0 file (repeatable)")
+    parser.add_argument("--data", action="append", default=[], type=Path, help="SQuAD v2.0 file (repeatable)")
     parser.add_argument("--out", required=True, type=Path, help="model folder to write")
     parser.add_argument("--init", type=Path, help="start from this trained reader (a second pass) instead of the base")
     parser.add_argument("--minutes", type=float, default=60.0, help="time budget of the training loop")
@@ -295,12 +295,23 @@ def arguments(argv: list[str] | None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16 or AMX)")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--groups", type=Path, help="train as the reader reads: a folder of eval.reading_groups")
+    parser.add_argument("--objective", choices=("shared", "window"), default="shared",
+                        help="with --groups: one normalisation over a question's windows, or each on its own")
+    parser.add_argument("--dev", type=Path, help="with --groups: its dev.jsonl.gz, evaluated after training")
+    parser.add_argument("--epochs", type=float, help="stop after this many epochs (with --groups)")
+    parser.add_argument("--device", help="cpu or cuda (default: cuda where there is one)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return train(arguments(argv))
+        args = arguments(argv)
+        if args.groups is not None:
+            from eval.group_training import train as train_groups
+
+            return train_groups(args)
+        return train(args)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

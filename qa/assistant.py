@@ -82,6 +82,11 @@ class Assistant:
         """The indexed article ``doc_id``, or ``None`` when the index does not hold it."""
         return self.documents.get(doc_id)
 
+    def sure_confidence(self) -> float:
+        """From this confidence on an answer is "likely": the settings' value, else the reader's measured band."""
+        value = self.settings.sure_confidence
+        return self.reader.likely if value is None else value
+
     def passage_counts(self) -> dict[str, int]:
         """How many passages each article was split into, by doc_id."""
         return dict(Counter(chunk.doc_id for chunk in self.data.chunks))
@@ -115,10 +120,12 @@ class Assistant:
         return self.answer_batch([question], k, window=window)[0]
 
     def answer_batch(self, questions: list[str], k: int | None = None, originals: list[str] | None = None,
-                     read_as: list[str] | None = None, window: DateWindow | None = None) -> list[Response]:
+                     read_as: list[str] | None = None, window: DateWindow | None = None,
+                     contexts: list[str] | None = None) -> list[Response]:
         """Answer self-contained questions. ``originals`` are the questions as the user typed them, when a
-        conversation rewrote them, and ``read_as`` the rewritten questions without the context terms appended
-        for retrieval (the reader looks for what the question asks, not for the context's names); ``k``
+        conversation rewrote them, ``read_as`` the rewritten questions without the context terms appended
+        for retrieval (what the question asks, not the context's names) and ``contexts`` those terms, which a
+        reader may read beside the question (the trained reader does, to find the turn's passage); ``k``
         overrides the number of citations; ``window`` keeps retrieval to articles published in it."""
         started = time.perf_counter()
         top_k = self.settings.top_k if k is None else k
@@ -140,6 +147,8 @@ class Assistant:
             analyses = [analyse_question(q, lambda _, doc=doc: doc) for q, doc in zip(read, docs)]
         else:
             parse_seconds, analyses = 0.0, [unparsed_question(q) for q in read]
+        if contexts is not None:
+            analyses = [replace(a, context=c) for a, c in zip(analyses, contexts)]
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
         allowed = None if window is None else frozenset(
@@ -158,8 +167,9 @@ class Assistant:
         answers = self.reader.read(analysis, vector, hits, self.settings.max_answers)
         threshold = self.settings.abstain_threshold
         threshold = self.reader.threshold if threshold is None else threshold
+        withheld = None
         if answers and answers[0].score < threshold:
-            answers = []
+            withheld, answers = answers[0], []
         read_ms = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
         citations, numbers = cite(answers, hits, self.documents, self.data.chunks, top_k)
@@ -171,5 +181,5 @@ class Assistant:
         return Response(
             question=original, resolved_question=question, answer=answers[0] if answers else None,
             answers=tuple(answers), answer_citations=tuple(numbers), citations=tuple(citations),
-            hits=tuple(hits), timings_ms=timings,
+            hits=tuple(hits), timings_ms=timings, withheld=withheld,
         )

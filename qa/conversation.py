@@ -357,7 +357,8 @@ class Conversation:
         if len(resolution.text) > self.assistant.settings.max_question_chars:
             raise InputError("the question and its context are too long; start a new conversation")
         response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned],
-                                               read_as=[resolution.question])[0]
+                                               read_as=[resolution.question],
+                                               contexts=[", ".join(m.text for m in resolution.context)])[0]
         self.turns.append(Turn(cleaned, resolution, response, None))
         del self.turns[: -self.max_turns]
         return response

@@ -28,7 +28,7 @@ from embeddings.lexical import tokenize
 from qa.candidates import Candidate, ParsedCorpus
 from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
-from qa.reader import sigmoid
+from qa.reader import UNCALIBRATED_LIKELY, sigmoid
 from qa.retriever import SENTENCE_LEXICAL_WEIGHT
 from qa.span_features import SPAN_FEATURES, SpanView, describe, focus_positions, span_features, view_question
 
@@ -97,6 +97,7 @@ class FeatureReader:
         self.calibration_weights = np.asarray(calibration.get("weights", neutral), dtype=np.float64)
         self.calibration_bias = float(calibration.get("bias", 0.0))
         self.threshold = float(weights.get("abstain_threshold", 0.0))
+        self.likely = UNCALIBRATED_LIKELY
 
     def consider(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit]) -> Reading | None:
         """The best sentences of the retrieved passages and every candidate in them, with features."""

@@ -85,6 +85,9 @@ class QuestionAnalysis:
     wh_verb: str = ""  # lemma of the verb the question word hangs from: "ignite" in "what could the plans ignite"
     wh_role: WhRole = ""  # the slot of that verb the answer fills
     wh_preposition: str = ""  # "in" for "In which city ...", "on" for "On what day ..."
+    # In a conversation, what the question leans on from earlier turns (their places, times and names, comma
+    # separated), as retrieval is given it; "" for a question that stands on its own.
+    context: str = ""
 
 
 def unparsed_question(text: str) -> QuestionAnalysis:

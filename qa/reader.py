@@ -26,6 +26,7 @@ from qa.question import QuestionAnalysis
 @runtime_checkable
 class Reader(Protocol):
     threshold: float  # abstain below this confidence
+    likely: float  # from this confidence on an answer is called "likely" (a measured accuracy where calibrated)
 
     @classmethod
     def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> Reader:
@@ -35,6 +36,9 @@ class Reader(Protocol):
     def read(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit], top_k: int) -> list[Answer]:
         """At most ``top_k`` answers, best first; none when the passages hold nothing worth answering."""
 
+
+# A reader whose confidence was not measured against an accuracy calls "likely" what it finds more likely than not.
+UNCALIBRATED_LIKELY = 0.5
 
 # name -> (module, class, how ``--reader`` names it). Modules are imported only when their reader is chosen, so
 # choosing one never loads another's dependencies (spaCy, transformers).

@@ -143,7 +143,13 @@ def model_card(meta: dict) -> str:
                   f"- final loss (moving average): {run['final_loss']}",
                   f"- time: {run['train_minutes']} min training, {run['wall_minutes']} min wall",
                   f"- hyper-parameters: {json.dumps(run['hyperparameters'])}",
-                  f"- held out of the first file: {run['holdout_questions']} questions (whole articles)", "",
+                  f"- held out of training: {run['holdout_questions']} questions (whole articles)",
+                  *([f"- trained on: {run['device']}"] if run.get("device") else []),
+                  *([f"- question groups by kind (eval.reading_groups; the made unanswerable ones are `swap`, "
+                     f"`antonym`, `negation` and `hard negative`): {json.dumps(run['groups'])}"]
+                    if run.get("groups") else []),
+                  *([f"- tune-set groups after training (dev): {json.dumps(run['dev'])}"] if run.get("dev") else []),
+                  "",
                   "| source | file | questions | unanswerable | licence |", "|---|---|---|---|---|"]
         for source, entry in run["sources"].items():
             lines.append(f"| {source} | {entry['file']} | {entry['questions']} | {entry['unanswerable']} | "

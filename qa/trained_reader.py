@@ -27,10 +27,13 @@ from core.records import Answer, Hit
 from embeddings.embedder import native_bf16
 from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
+from qa.conversation import CONTEXT_MARK
 from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
-from qa.reader import sigmoid
+from qa.reader import UNCALIBRATED_LIKELY, sigmoid
 from qa.reader_model import SHIPPED, load_reader_model, read_meta
+from qa.span_edges import complete, trim
+from qa.support import coverage, expected_kind, kind_match, particulars
 from qa.transformers_reader import token_spans
 
 # Defaults of reader.json's "inference" (eval.calibrate_reader records the values it was fitted with).
@@ -47,9 +50,10 @@ MAX_QUESTION_TOKENS = 48
 BEST_PER_WINDOW = 12  # start and end positions tried per window
 CANDIDATES = 20  # candidate spans kept per question, best margin first
 SENTENCE_LEXICAL_WEIGHT = 1.0  # as the retriever's sentence score
-FEATURES = ("margin", "span_score", "best_null", "log_rank", "score_gap", "sentence_cosine", "log_words")
+FEATURES = ("margin", "span_score", "best_null", "log_rank", "score_gap", "sentence_cosine", "log_words",
+            "shared_margin", "sentence_particulars", "window_particulars", "kind_match")
 # Before calibration: rank by margin alone, and answer when the span beats "no answer" in its window.
-NEUTRAL = {"features": list(FEATURES), "weights": [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "bias": 0.0, "threshold": 0.5}
+NEUTRAL = {"features": list(FEATURES), "weights": [1.0] + [0.0] * (len(FEATURES) - 1), "bias": 0.0, "threshold": 0.5}
 
 _MODELS: dict[str, tuple] = {}  # folder -> (tokenizer, model): loaded once per process, shared by assistants
 _MODELS_LOCK = threading.Lock()
@@ -135,9 +139,10 @@ class TrainedReader:
         self.weights = np.asarray(calibration["weights"], dtype=np.float64)
         self.bias = float(calibration["bias"])
         self.threshold = float(calibration["threshold"])
+        self.likely = float(calibration.get("likely", {}).get("threshold", UNCALIBRATED_LIKELY))
 
     def read(self, question: QuestionAnalysis, vector: np.ndarray, hits: list[Hit], top_k: int) -> list[Answer]:
-        candidates = self.candidates(question.text, vector, hits)
+        candidates = self.candidates(question.text, vector, hits, question.context)
         scored = sorted(((self.confidence(c), c) for c in candidates), key=lambda item: -item[0])
         answers: list[Answer] = []
         for confidence, c in scored:
@@ -172,20 +177,27 @@ class TrainedReader:
             cosines = corpus.data.sentence_vectors[first:last] @ vector
             best = first + int(np.argmax([float(c) + SENTENCE_LEXICAL_WEIGHT * corpus.lexical_overlap(terms, first + i)
                                           for i, c in enumerate(cosines)]))
-            lo, hi = best, best + 1
-            used = self._tokens(best)
-            grew = True
-            while grew:
-                grew = False
-                for step in (-1, 1):  # the sentence before first: what "he" and "the talks" refer to
-                    s = lo - 1 if step < 0 else hi
-                    if 0 <= s < len(corpus.sentences) and corpus.sentences[s].doc == doc \
-                            and used + self._tokens(s) <= budget:
-                        used += self._tokens(s)
-                        lo, hi = (s, hi) if step < 0 else (lo, s + 1)
-                        grew = True
-            found.append(Window(doc, corpus.sentences[lo].start, corpus.sentences[hi - 1].end, hit.rank, hit.score))
+            found.append(self.window_around(best, budget, hit.rank, hit.score))
         return _merge(found)
+
+    def window_around(self, sentence: int, budget: int, rank: int = 1, score: float = 0.0) -> Window:
+        """The sentence, grown by its article's neighbours (the one before first: what "he" and "the talks" refer
+        to) while they fit in ``budget`` tokens."""
+        corpus = self.corpus
+        doc = corpus.sentences[sentence].doc
+        lo, hi = sentence, sentence + 1
+        used = self._tokens(sentence)
+        grew = True
+        while grew:
+            grew = False
+            for step in (-1, 1):
+                s = lo - 1 if step < 0 else hi
+                if 0 <= s < len(corpus.sentences) and corpus.sentences[s].doc == doc \
+                        and used + self._tokens(s) <= budget:
+                    used += self._tokens(s)
+                    lo, hi = (s, hi) if step < 0 else (lo, s + 1)
+                    grew = True
+        return Window(doc, corpus.sentences[lo].start, corpus.sentences[hi - 1].end, rank, score)
 
     def _tokens(self, sentence: int) -> int:
         if sentence not in self._sentence_tokens:
@@ -198,16 +210,19 @@ class TrainedReader:
 
     # -- spans --------------------------------------------------------------------------------------------------
 
-    def candidates(self, question: str, vector: np.ndarray, hits: list[Hit]) -> list[SpanCandidate]:
-        """Every window's best spans with their features, best margin first, at most ``CANDIDATES``."""
+    def candidates(self, question: str, vector: np.ndarray, hits: list[Hit], context: str = "") -> list[SpanCandidate]:
+        """Every window's best spans with their features, best margin first, at most ``CANDIDATES``. A follow-up's
+        ``context`` (the earlier turns' terms) is read after the question, as retrieval reads it, so the model and
+        the window's sentence find the turn's subject; the question's particulars are its own."""
         import torch
 
         if not hits:
             return []
         tokenizer, model, lock = model_for(self.folder, self.precision)
         texts = self.corpus.data.documents
+        asked, kind = particulars(question), expected_kind(question)
         with lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.precision)):
-            question = _cut(tokenizer, question)
+            question = cut_question(tokenizer, f"{question}{CONTEXT_MARK}{context}" if context else question)
             question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
             windows = self.windows(question, vector, hits, self.max_length - question_tokens - 3)
             encoded = tokenizer([question] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
@@ -227,6 +242,9 @@ class TrainedReader:
         starts, ends = output.start_logits.float().numpy(), output.end_logits.float().numpy()
         nulls = starts[:, 0] + ends[:, 0]
         best_null = float(nulls.min())
+        # "None of these passages": the no-answer of every window together, as a reader trained with one
+        # normalisation over a question's windows means it (eval.group_training).
+        shared_null = float(np.logaddexp.reduce(nulls))
         top_score = hits[0].score
         spans: dict[tuple[int, int, int], tuple[float, float, int]] = {}  # (doc, start, end) -> margin, score, w
         for w, window_index in enumerate(owner):
@@ -235,7 +253,7 @@ class TrainedReader:
             if not context:
                 continue
             for s, e in token_spans(starts[w], ends[w], context[0], context[-1], BEST_PER_WINDOW):
-                char_start, char_end = _trim(texts[window.doc].text, window.start + offsets[w][s][0],
+                char_start, char_end = trim(texts[window.doc].text, window.start + offsets[w][s][0],
                                              window.start + offsets[w][e][1])
                 if char_end <= char_start:
                     continue
@@ -249,10 +267,17 @@ class TrainedReader:
         for (doc, start, end), (margin, score, window_index) in ranked:
             window = windows[window_index]
             sentence = self._sentence_at(doc, start)
+            if sentence is not None:
+                s = self.corpus.sentences[sentence]
+                start, end = complete(texts[doc].text, start, end, (s.start, s.end))
             cosine = float(self.corpus.data.sentence_vectors[sentence] @ vector) if sentence is not None else 0.0
-            words = len(self.corpus.data.documents[doc].text[start:end].split())
+            text = self.corpus.data.documents[doc].text
+            sentence_text = text[self.corpus.sentences[sentence].start:self.corpus.sentences[sentence].end] \
+                if sentence is not None else text[start:end]
             features = np.array([margin, score, best_null, math.log(window.rank), top_score - window.score, cosine,
-                                 math.log(1 + words)])
+                                 math.log(1 + len(text[start:end].split())), score - shared_null,
+                                 coverage(asked, sentence_text), coverage(asked, text[window.start:window.end]),
+                                 kind_match(kind, text[start:end])])
             result.append(SpanCandidate(doc, start, end, self._chunk_at(doc, start, hits), features))
         return result
 
@@ -295,24 +320,7 @@ def _merge(windows: list[Window]) -> list[Window]:
     return sorted(merged, key=lambda w: w.rank)
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    """The span without the sentence's closing punctuation: "Kislyak." -> "Kislyak", while "U.S.", "a.m." and
-    "Oct." keep their point (a dot inside the word, or a short capitalised word, is an abbreviation)."""
-    while end > start:
-        if text[end - 1] in ",;:!?":
-            end -= 1
-            continue
-        if text[end - 1] == ".":
-            word = text[start:end].split()[-1]
-            if "." in word[:-1] or (len(word) <= 4 and word[0].isupper()):
-                break
-            end -= 1
-            continue
-        break
-    return start, end
-
-
-def _cut(tokenizer, question: str) -> str:
+def cut_question(tokenizer, question: str) -> str:
     """The question cut to ``MAX_QUESTION_TOKENS`` (a longer one leaves no room for the passage)."""
     encoded = tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
     if len(encoded["input_ids"]) <= MAX_QUESTION_TOKENS:

@@ -18,7 +18,7 @@ from core.errors import InputError
 from core.records import Answer, Hit
 from qa.corpus import Corpus
 from qa.question import QuestionAnalysis
-from qa.reader import sigmoid
+from qa.reader import UNCALIBRATED_LIKELY, sigmoid
 
 READ_HITS = 5
 MAX_LENGTH = 384  # tokens per window, question included
@@ -39,6 +39,7 @@ class TransformersReader:
     """``read(question, vector, hits, top_k)`` -> answers best first; the model loads on first use."""
 
     threshold = 0.5  # confidence is sigmoid(best span score - no-answer score)
+    likely = UNCALIBRATED_LIKELY
 
     @classmethod
     def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> TransformersReader:

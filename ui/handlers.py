@@ -38,7 +38,7 @@ class ChatApp:
 
     @property
     def sure(self) -> float:
-        return self.library.assistant.settings.sure_confidence
+        return self.library.assistant.sure_confidence()
 
     def session(self, session: ChatSession | None) -> ChatSession:
         return ChatSession.start(self.library.assistant) if session is None else session

@@ -30,9 +30,10 @@ class ShownTurn:
 
     @property
     def read_as(self) -> str | None:
-        """The question as the assistant read it, when it says more than what was typed (not when it only drops
-        a leading "and")."""
-        read = self.resolution.question
+        """The question as the assistant read it, with the earlier turns' terms it leans on ("When did they meet?
+        — John C. Rood, Budapest"), when that says more than what was typed (not when it only drops a leading
+        "and")."""
+        read = self.resolution.text
         return None if _words(read) == _words(without_opener(self.question)) else read
 
 

@@ -6,6 +6,7 @@ import pty
 import re
 import subprocess
 import sys
+from dataclasses import replace
 
 from cli import main as cli
 from tests.conftest import ROOT
@@ -128,6 +129,19 @@ def test_chat_sources_lists_that_many_passages_and_zero_lists_none(assistant):
     sentence = assistant.documents[response.answer.doc_id].text[start:end]
     assert three[1].strip().replace("[", "").replace("]", "") == " ".join(sentence.split())
     assert cli.format_turn(response, assistant, sources=0).splitlines() == three[:2]
+
+
+def test_chat_wraps_the_sentence_to_the_terminal_and_says_when_it_is_unsure(assistant):
+    response = assistant.answer(BUDAPEST)
+    wrapped = cli.format_turn(response, assistant, sources=0, width=40).splitlines()
+    assert len(wrapped) > 2 and all(len(line) <= 40 and line.startswith("    ") for line in wrapped[1:])
+    one_line = cli.format_turn(response, assistant, sources=0).splitlines()[1]
+    assert " ".join(line.strip() for line in wrapped[1:]) == one_line.strip()
+    def scored(score):
+        return cli.format_turn(replace(response, answer=replace(response.answer, score=score)), assistant, 0)
+
+    assert scored(assistant.sure_confidence() - 0.01).startswith("I am not sure: Deputy")
+    assert scored(assistant.sure_confidence()).startswith("Deputy")
 
 
 def test_chat_sources_must_be_a_whole_number(seed_index):

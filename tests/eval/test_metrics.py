@@ -3,6 +3,7 @@
 import pytest
 
 from eval.metrics import (
+    coverage_curve,
     exact_match,
     f1,
     is_correct,
@@ -170,7 +171,18 @@ def test_summarize_reports_by_type_and_by_split_with_the_same_keys():
     assert tune["n_questions"] == 2 and tune["em"] == 1.0 and tune["no_answer_recall"] == 0.0
     assert tune["no_answer_precision"] is None  # nothing abstained in tune
     assert set(tune) == set(metrics) - {"splits"}
-    assert set(metrics["by_type"]["who"]) == set(metrics) - {"splits", "by_type"}
+    assert set(metrics["by_type"]["who"]) == set(metrics) - {"splits", "by_type", "coverage_curve"}
+
+
+def test_coverage_curve_answers_the_most_confident_first():
+    rows = [{"answerable": True, "confidence": 0.9, "f1_if_answered": 1.0},
+            {"answerable": False, "confidence": 0.8, "f1_if_answered": None},
+            {"answerable": True, "confidence": 0.3, "f1_if_answered": 0.5},
+            {"answerable": True, "confidence": None, "f1_if_answered": 0.0}]
+    curve = coverage_curve(rows, steps=4)
+    assert [p["answered"] for p in curve] == [1, 2, 3, 3]
+    assert [p["f1"] for p in curve] == [1.0, 0.5, 0.5, 0.5]
+    assert curve[1]["threshold"] == 0.8 and curve[0]["coverage"] == 0.25
 
 
 def test_summarize_dialogues_reports_follow_up_accuracy_after_the_first_turn():

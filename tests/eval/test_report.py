@@ -22,7 +22,7 @@ def _row(id, type, split, question, gold, answer, f1, correct, cited_doc):
         "answerable": answerable, "abstained": answer is None, "em": float(f1 == 1.0) if answerable else None,
         "f1": f1, "retrieval_rank": 1 if answerable else None,
         "citation_correct": (cited_doc == "a.txt") if answerable and answer else None,
-        "correct": correct, "latency_ms": 12.0,
+        "correct": correct, "latency_ms": 12.0, "confidence": 0.9 if answer else 0.2, "f1_if_answered": f1,
     }
 
 
@@ -41,7 +41,8 @@ def _result():
 
 def test_write_report_writes_json_markdown_and_a_chart(tmp_path):
     written = write_report(_result(), tmp_path / "out")
-    assert [p.name for p in written] == ["report.json", "report.md", "metrics_by_split.png", "metrics_by_type.png"]
+    assert [p.name for p in written] == ["report.json", "report.md", "metrics_by_split.png", "metrics_by_type.png",
+                                        "coverage_accuracy.png"]
     assert all(p.stat().st_size > 0 for p in written)
     assert all(p.read_bytes().startswith(b"\x89PNG") for p in written[2:])
     data = json.loads(written[0].read_text(encoding="utf-8"))
@@ -60,6 +61,13 @@ def test_report_md_lists_every_question_with_its_answer_beside_the_gold_and_a_ma
                     "## By question type (test)"):
         assert heading in md
     assert "n/a" in md  # f1 of the unanswerable type
+
+
+def test_report_md_shows_the_coverage_accuracy_table(tmp_path):
+    write_report(_result(), tmp_path)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    table = md.split("## Coverage and accuracy", 1)[1]
+    assert "| 33% | 0.900 | 1.000 | 1 |" in table  # the most confident third: q001, right
 
 
 def test_a_baseline_adds_a_comparison_chart_and_table(tmp_path):

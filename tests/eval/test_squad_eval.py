@@ -44,7 +44,7 @@ def test_every_squad_question_is_asked_and_scored(result):
 
 def test_squad_metrics_have_the_design_keys_overall_by_type_and_for_the_test_split(result):
     metrics = result.metrics
-    assert set(METRIC_KEYS) | {"by_type", "splits"} == set(metrics)
+    assert set(METRIC_KEYS) | {"by_type", "splits", "coverage_curve"} == set(metrics)
     assert list(metrics["splits"]) == ["test"]
     assert metrics["splits"]["test"]["n_questions"] == 8
     assert metrics["by_type"]["unanswerable"]["n_questions"] == 2
@@ -69,7 +69,8 @@ def test_a_second_run_reuses_the_index_it_built(result, index_dir):
 
 def test_the_squad_run_writes_a_full_report(result, tmp_path):
     written = write_report(result, tmp_path)
-    assert {p.name for p in written} == {"report.json", "report.md", "metrics_by_split.png", "metrics_by_type.png"}
+    assert {p.name for p in written} == {"report.json", "report.md", "metrics_by_split.png", "metrics_by_type.png",
+                                         "coverage_accuracy.png"}
     md = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert all(f"| {row['id']} |" in md for row in result.rows)
     assert "overall" in format_summary(result)

@@ -48,7 +48,8 @@ def test_answer_is_the_same_alone_and_in_a_batch(assistant, responses):
     batched = responses[0].answer
     assert (alone.text, alone.doc_id, alone.start, alone.end) == (batched.text, batched.doc_id, batched.start,
                                                                   batched.end)
-    assert alone.score == pytest.approx(batched.score, abs=1e-4)  # batch padding moves the last float bits
+    # Batch padding moves the vectors' last float bits, and the confidence weighs eleven features built on them.
+    assert alone.score == pytest.approx(batched.score, abs=1e-3)
 
 
 def test_confidence_is_between_zero_and_one(responses):

@@ -172,3 +172,37 @@ def test_a_training_file_of_another_shape_or_a_damaged_checkpoint_is_one_line(tm
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(checkpoint) in err and "damaged" in err
 
+
+def test_training_as_it_reads_makes_a_loadable_reader(tmp_path, seed_index, embedder):
+    """eval.reading_groups asks the toy questions of an index of their contexts, makes an unanswerable variant,
+    and eval.train_reader --groups trains on those windows with one normalisation per question."""
+    from eval.reading_groups import main as make_groups
+    from eval.train_reader import main as train
+
+    contexts = ["The Russian delegation was led by Deputy Foreign Minister Sergei Kislyak. The talks took place "
+                "in Budapest on December 13, 2007.",
+                "The US delegation was led by John C. Rood. Washington wants to station a missile shield in Poland."]
+    qas = [[("Who led the Russian delegation?", "Sergei Kislyak"), ("Where did the talks take place?", "Budapest"),
+            ("When did the talks take place in 2007?", "December 13, 2007")],
+           [("Who led the US delegation?", "John C. Rood"), ("Where does Washington want a shield?", "Poland")]]
+    data = tmp_path / "toy.json"
+    data.write_text(json.dumps({"version": "v2.0", "data": [{"title": f"t{i}", "paragraphs": [{"context": c, "qas": [
+        {"id": f"toy-{i}-{j}", "question": q, "is_impossible": False,
+         "answers": [{"text": a, "answer_start": c.index(a)}]} for j, (q, a) in enumerate(qas[i])]}]}
+        for i, c in enumerate(contexts)]}), encoding="utf-8")
+    groups = tmp_path / "groups"
+    assert make_groups(["--data", str(data), "--out", str(groups), "--holdout-questions", "0", "--news-holdout", "0",
+                        "--unanswerable", "1.0", "--hard-negatives", "1.0", "--seeds-index", str(seed_index),
+                        "--tune"]) == 0
+    summary = json.loads((groups / "summary.json").read_text(encoding="utf-8"))
+    assert summary["groups"]["answerable"] == 5 and sum(summary["groups"].values()) > 5
+    assert summary["dev"]["tune"] > 0  # the gold tune split, read over the seeds
+    out = tmp_path / "model"
+    assert train(["--groups", str(groups), "--out", str(out), "--max-steps", "2", "--batch", "4", "--minutes", "2",
+                  "--threads", "1", "--max-length", "160", "--stride", "64"]) == 0
+    meta = json.loads((out / META).read_text(encoding="utf-8"))
+    assert meta["training"][0]["hyperparameters"]["objective"] == "shared"
+    assert meta["training"][0]["groups"]["answerable"] == 5
+    reader = Assistant.load(seed_index, Settings(reader=f"trained:{out}", abstain_threshold=0.0),
+                            embedder=embedder)
+    assert_offsets_exact(reader.documents, reader.answer("who led the Russian delegation in Budapest?"))

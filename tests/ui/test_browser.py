@@ -92,7 +92,9 @@ def test_ask_open_the_source_follow_up_and_get_an_abstention(page, ui_server, sc
 
     follow_up = ask(page, "And who led the US delegation?", "Rood")
     visible = page.locator("#qa-chat").inner_text()  # what a person sees: a closed details line hides its text
-    assert not re.search(r"\d\s*ms\b", visible) and "? — " not in visible and "characters" not in visible
+    assert not re.search(r"\d\s*ms\b", visible) and "characters" not in visible
+    answer = page.locator('#qa-chat [data-testid="bot"]').last
+    expect(answer).to_contain_text("Read as: Who led the US delegation? — ")  # read with the first turn's terms
     expect(page.get_by_role("tab", name="Sources")).to_have_attribute("aria-selected", "true")
     expect(page.locator("#qa-sources .qa-source mark").first).to_have_text("John C. Rood")
     shoot(page, screenshots, "3-follow-up.png")
@@ -102,6 +104,16 @@ def test_ask_open_the_source_follow_up_and_get_an_abstention(page, ui_server, sc
     shoot(page, screenshots, "4-abstention.png")
     print(f"Enter to answer shown: {seconds * 1000:.0f} ms (first question), {follow_up * 1000:.0f} ms (follow-up)")
     assert seconds < 10 and follow_up < 10
+
+
+def test_a_follow_up_leaning_on_two_earlier_turns_gets_the_date_and_says_how_it_was_read(page, screenshots):
+    ask(page, "Who led the Russian delegation in Budapest?", "Kislyak")
+    ask(page, "And the American one?", "Rood")
+    ask(page, "When did they meet?", "December 13")
+    answer = page.locator('#qa-chat [data-testid="bot"]').last
+    expect(answer.locator("strong").first).to_have_text("December 13")
+    expect(answer).to_contain_text("Read as: When did they meet? — John C. Rood")
+    shoot(page, screenshots, "3b-follow-up-read-as.png")
 
 
 def test_thumbs_up_copy_answer_and_a_passage_at_the_end_of_an_article_scrolled_into_view(page, ui_server,

@@ -5,7 +5,7 @@ import re
 from dataclasses import replace
 
 from core.records import Answer, Citation, Document, Response
-from qa.conversation import Resolution
+from qa.conversation import Mention, Resolution
 from ui.render import (answer_markdown, article_html, cite_mark, conversation_markdown, copy_text, escape_markdown,
                        provenance, sources_html)
 from ui.session import ChatSession, ShownTurn
@@ -116,6 +116,13 @@ def test_an_abstention_says_not_found_and_lists_the_closest_passages():
     assert cite_mark(1) in message and cite_mark(2) in message
     panel = sources_html(shown(None))
     assert "Not found in the articles" in panel and panel.count('class="qa-source"') == 2
+
+
+def test_a_follow_up_read_with_earlier_terms_says_so_found_or_not():
+    leaning = Resolution("Who is the clerk?", (Mention("Ann Lee", "PERSON"), Mention("Springfield", "GPE")))
+    for answer in ("Ann *Star* Lee", None):
+        message = html.unescape(answer_markdown(replace(shown(answer), resolution=leaning)))
+        assert "Read as: Who is the clerk? — Ann Lee, Springfield" in message
 
 
 def test_copy_answer_carries_the_answer_its_sentence_and_its_source():
