@@ -11,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Every wait for the page, a server or a rebuild, in one place. Generous, so a busy machine (a training run beside
+# the suite) makes a test slower, never red; a hang still ends. QA_TEST_WAIT_S scales them all on a slower machine.
+WAIT_S = float(os.environ.get("QA_TEST_WAIT_S", "30"))  # a page element, an answer, one request
+REBUILD_WAIT_S = 8 * WAIT_S  # a server started, an upload indexed, a removal applied
 # The README question's gold answers (eval/gold_qa.json q001), as a pattern: the reader may give either.
 KISLYAK = r"(?:Deputy Foreign Minister )?Sergei Kislyak"
 

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -81,6 +82,8 @@ class Library:
         self.uploads = Path(uploads_dir if uploads_dir is not None else configured or
                             default_uploads_dir(self.index_dir))
         self._lock = threading.Lock()
+        # The removal list is read, changed and written whole; two removals at once must not both read the old one.
+        self._removed_lock = threading.Lock()
         self._queue: list[_Pending] = []
         self._jobs: dict[int, Job] = {}
         self._worker: threading.Thread | None = None
@@ -192,7 +195,7 @@ class Library:
                 trash.mkdir(exist_ok=True)
                 os.replace(self.uploads / doc_id, trash / doc_id)
             else:
-                self._write_removed(self._removed() | {doc_id})
+                self._change_removed(lambda removed: removed | {doc_id})
         except OSError as error:
             raise DocumentError(f"{doc_id} could not be removed ({error.strerror or error})") from None
         return self._submit(f"Removed {doc_id}.", [])
@@ -204,9 +207,7 @@ class Library:
         try:
             if trashed.is_file():
                 os.replace(trashed, self.uploads / doc_id)
-            elif doc_id in self._removed():
-                self._write_removed(self._removed() - {doc_id})
-            else:
+            elif not self._change_removed(lambda removed: removed - {doc_id}):
                 raise InputError(f"{doc_id} can no longer be restored")
         except OSError as error:
             raise DocumentError(f"{doc_id} could not be restored ({error.strerror or error})") from None
@@ -306,11 +307,24 @@ class Library:
         except (OSError, ValueError, TypeError) as error:
             raise DocumentError(f"{self.uploads / REMOVED_FILE} cannot be read ({error})") from None
 
-    def _write_removed(self, removed: set[str]) -> None:
-        target = self.uploads / REMOVED_FILE
-        temporary = target.with_name(f"{target.name}.{os.getpid()}.part")
-        temporary.write_text(json.dumps(sorted(removed), ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, target)
+    def _change_removed(self, change) -> bool:
+        """Apply ``change`` (a set of ids to a set of ids) to the removal list, one change at a time, and write it
+        atomically under a name of its own; False when it changed nothing."""
+        with self._removed_lock:
+            removed = self._removed()
+            changed = change(removed)
+            if changed == removed:
+                return False
+            target = self.uploads / REMOVED_FILE
+            handle, temporary = tempfile.mkstemp(prefix=f"{target.name}.", suffix=".part", dir=self.uploads)
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8") as out:
+                    json.dump(sorted(changed), out, ensure_ascii=False)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            return True
 
     def wait(self, timeout: float = 120.0) -> bool:
         """Block until no rebuild is running (tests and shutdown); False if it is still running at ``timeout``."""

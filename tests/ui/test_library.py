@@ -1,12 +1,15 @@
 """The library while the chat keeps answering: the real indexer in a background thread, then one swap; uploads in
 their own folder; removal with an undo; each change's note for the one who made it."""
 
+import json
 import shutil
+import threading
 
 import pytest
 
 from core.config import Settings
 from qa.assistant import Assistant
+from tests.conftest import REBUILD_WAIT_S
 from ui.library import REMOVED_FILE, TRASH_FOLDER, Library, default_uploads_dir
 
 ARTICLE = ("Harbour news from Bergen\n"
@@ -38,7 +41,7 @@ def test_an_added_article_is_saved_beside_the_index_and_answerable_after_indexin
     if library.busy:  # indexing runs in the background; until it is done the old assistant answers
         assert library.job(number).state == "indexing" and "bergen.txt" in library.job(number).message
         assert library.assistant is assistant
-    assert library.wait(timeout=120)
+    assert library.wait(timeout=REBUILD_WAIT_S)
     assert library.job(number).message == "Added bergen.txt — you can ask about it now."
     assert library.uploads == default_uploads_dir(index_dir) == index_dir.with_name("index-uploads")
     assert (library.uploads / "bergen.txt").read_text(encoding="utf-8") == ARTICLE
@@ -79,6 +82,41 @@ def test_a_removed_article_of_an_articles_folder_stays_out_of_later_rebuilds_but
     assert (articles / BUDAPEST_DOC).exists() and BUDAPEST_DOC in (library.uploads / REMOVED_FILE).read_text()
     library.restore(BUDAPEST_DOC)
     assert library.wait() and BUDAPEST_DOC in library.assistant.documents
+
+
+def test_three_removals_at_the_same_moment_are_all_kept_and_all_undone(library_parts):
+    # Each removal reads, changes and writes the removal list: unguarded, two of three were lost and their callers
+    # told "No such file or directory" (one temporary file name per process).
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    doomed = sorted(p.name for p in articles.iterdir())[1:4]
+    start = threading.Barrier(len(doomed))
+    errors: list[BaseException] = []
+
+    def remove(doc_id: str) -> None:
+        start.wait()
+        try:
+            library.remove(doc_id)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=remove, args=(doc_id,)) for doc_id in doomed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and library.wait(timeout=REBUILD_WAIT_S)
+    assert sorted(json.loads((library.uploads / REMOVED_FILE).read_text())) == doomed
+    listed = {a.doc_id for a in library.articles()} | set(library.assistant.documents)
+    assert not set(doomed) & listed
+    assert not list(library.uploads.glob("*.part"))
+    restorers = [threading.Thread(target=library.restore, args=(doc_id,)) for doc_id in doomed]
+    for thread in restorers:
+        thread.start()
+    for thread in restorers:
+        thread.join()
+    assert library.wait(timeout=REBUILD_WAIT_S) and json.loads((library.uploads / REMOVED_FILE).read_text()) == []
+    assert set(doomed) <= set(library.assistant.documents)
 
 
 def test_changes_are_refused_when_the_folders_do_not_hold_the_indexed_articles(tmp_path, library_parts, bergen):
