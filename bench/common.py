@@ -70,16 +70,24 @@ def run_child(command: list[str], env: dict | None = None, cwd: Path = ROOT) -> 
                 "stdout": out.read().decode("utf-8", "replace"), "stderr": err.read().decode("utf-8", "replace")}
 
 
+# The instruction sets that decide which precision runs fast: figures from machines that differ here are not one
+# machine's figures.
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
 def machine() -> dict:
-    """CPU model, core count, total memory, Python and the date; the load average says how quiet it was."""
-    cpu = "unknown"
+    """CPU model and instruction sets, core count, total memory, Python and the date; the load average says how
+    quiet it was."""
+    cpu, flags = "unknown", set()
     for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
+        if line.startswith("model name") and cpu == "unknown":
             cpu = line.split(":", 1)[1].strip()
-            break
+        elif line.startswith("flags") and not flags:
+            flags = set(line.split(":", 1)[1].split())
     memory_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                      if line.startswith("MemTotal"))
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(memory_kb / 2**20, 1),
+    return {"cpu": cpu, "flags": [f for f in CPU_FLAGS if f in flags], "cores": os.cpu_count(),
+            "memory_gib": round(memory_kb / 2**20, 1),
             "python": platform.python_version(), "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
             "load_average": [round(x, 2) for x in os.getloadavg()]}
 

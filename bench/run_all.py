@@ -24,7 +24,7 @@ from pathlib import Path
 from bench.bench_cold import BARE_NAME
 from bench.common import DEFAULT_INDEX, ROOT, SEEDS, machine, python, table
 
-BENCHES = ("ask", "eval", "cold", "index", "scale", "peer")
+BENCHES = ("ask", "busy", "eval", "cold", "index", "scale", "peer")
 MODULES = {name: f"bench.bench_{name}" for name in BENCHES} | {"peer": "bench.peer_haystack"}
 RESULTS = ROOT / "bench" / "RESULTS.md"
 BASELINE = ROOT / "bench" / "baseline.json"
@@ -70,6 +70,21 @@ def _ask_rows(ask: dict) -> list[Row]:
     p50, p95 = ask["stages_ms"]["wall"]["p50"], ask["stages_ms"]["wall"]["p95"]
     return [("warm ask p50 (ms)", p50, "<= 40", p50 <= 40), ("warm ask p95 (ms)", p95, "<= 80", p95 <= 80),
             ("warm ask peak RSS (MiB)", ask["peak_rss_mb"], "", None)]
+
+
+def _busy_rows(busy: dict) -> list[Row]:
+    rows: list[Row] = []
+    for variant, figures in busy["variants"].items():
+        quiet = figures["quiet"]
+        for neighbour in (n for n in figures if n not in ("quiet", "threads", "environment")):
+            p50, p95 = (round(figures[neighbour][p] / quiet[p], 2) for p in ("p50", "p95"))
+            target = variant == "default" and neighbour == "2 loops"
+            rows += [(f"warm ask p50 beside {neighbour} / quiet, {variant}", p50,
+                      "<= 2.5" if target else "",
+                      p50 <= 2.5 if target else None),
+                     (f"warm ask p95 beside {neighbour} / quiet, {variant}", p95, "<= 3" if target else "",
+                      p95 <= 3 if target else None)]
+    return rows
 
 
 def _eval_rows(ev: dict) -> list[Row]:
@@ -143,8 +158,8 @@ def _peer_rows(peer: dict) -> list[Row]:
 
 
 # The benchmarks' sections in the order the summary lists them, each with the rows it gives.
-_SECTIONS = (("ask", _ask_rows), ("eval", _eval_rows), ("cold", _cold_rows), ("index", _index_rows),
-             ("scale", _scale_rows), ("peer", _peer_rows))
+_SECTIONS = (("ask", _ask_rows), ("busy", _busy_rows), ("eval", _eval_rows), ("cold", _cold_rows),
+             ("index", _index_rows), ("scale", _scale_rows), ("peer", _peer_rows))
 
 
 def summary_table(results: dict, baseline: dict | None) -> str:
@@ -161,6 +176,9 @@ NOTES = {
     "ask": "Every gold question asked alone, after one warm-up round, through `Assistant.answer`. Stages are the "
            "assistant's own `timings_ms` (`retrieve` is encode + dense + lexical + fusion); `wall` is timed "
            "around the call.",
+    "busy": "The same warm questions quiet and beside CPU-bound neighbours (one and two `while True` loops, the "
+            "reader trainer at its background priority), each variant of the thread settings in its own process; "
+            "ratios are against that variant's own quiet figures. See the module's docstring for the variants.",
     "eval": "All gold questions at once through `Assistant.answer_batch`, and through `eval.runner.ask_questions` "
             "(the `qa eval` path: batches plus scoring), after one warm-up pass; median of 3 passes.",
     "cold": "Fresh processes timed from spawn to exit, after one untimed run of each so the files are in the OS "
@@ -200,7 +218,8 @@ def write_results(path: Path, run: dict, baseline: dict | None, outputs: dict[st
         f"Written by `python -m bench.run_all` ({run['finished']}, {run['seconds']:.0f} s). "
         f"Code: commit {run['commit'] or '?'}{' with uncommitted changes' if run['dirty'] else ''}.",
         "",
-        f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB memory, Python {info['python']}.",
+        f"Machine: {info['cpu']} ({', '.join(info.get('flags') or ['no AVX2'])}), {info['cores']} cores, "
+        f"{info['memory_gib']} GiB memory, Python {info['python']}.",
         f"Load average (1, 5, 15 min) at the start: {', '.join(map(str, run['load_start']))}; at the end: "
         f"{', '.join(map(str, run['load_end']))}. On {info['cores']} cores a load well above 1 means other work "
         "shared the CPU, and latencies are then slower and noisier than on a quiet machine.",
@@ -211,7 +230,9 @@ def write_results(path: Path, run: dict, baseline: dict | None, outputs: dict[st
                   f"{', uncommitted changes' if baseline['dirty'] else ''}; load at the start "
                   f"{', '.join(map(str, baseline['load_start']))}).", ""]
     lines += ["## Summary against the targets", "", summary_table(run["results"], baseline), ""]
-    titles = {"ask": "Warm `ask`, by stage (`bench/bench_ask.py`)", "eval": "Batch path (`bench/bench_eval.py`)",
+    titles = {"ask": "Warm `ask`, by stage (`bench/bench_ask.py`)",
+              "busy": "Warm `ask` beside busy neighbours (`bench/bench_busy.py`)",
+              "eval": "Batch path (`bench/bench_eval.py`)",
               "cold": "Cold start (`bench/bench_cold.py`)", "index": "Index build (`bench/bench_index.py`)",
               "scale": "Dense index at scale, synthetic clustered vectors (`bench/bench_scale.py`)",
               "peer": "Beside Haystack, same models (`bench/peer_haystack.py`)"}
@@ -240,7 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     load_start = [round(x, 2) for x in os.getloadavg()]
     qa = str(Path(python()).parent / "qa")
     subprocess.run([qa, "index", str(SEEDS), "--index", args.index], cwd=ROOT, check=True)
-    extras = {"ask": ["--index", args.index], "eval": ["--index", args.index], "cold": ["--index", args.index],
+    extras = {"ask": ["--index", args.index],
+              "busy": ["--index", args.index, "--variants", "default,before,spin10k"],
+              "eval": ["--index", args.index], "cold": ["--index", args.index],
               "index": ["--articles", str(args.articles)], "scale": ["--sizes", args.sizes, "--pq-max", args.pq_max],
               "peer": []}
     results, outputs, seconds = {}, {}, {}

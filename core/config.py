@@ -47,13 +47,14 @@ class Settings:
     # The chat calls an answer "likely" from this confidence on and "unsure" below it. None: the reader's own band,
     # which eval/calibrate_reader.py sets where the tune sets' answers at or above it reach an F1 of 0.85.
     sure_confidence: float | None = None
-    # torch threads for encoding questions. One: a question is a tiny forward pass, and two OpenMP threads
-    # fighting for two busy cores made it 30x slower (14 ms against 486 ms, measured with the server under load).
-    encoder_threads: int = 1
+    # Threads of the one compute pool (PyTorch and FAISS; core/threads.py), which the question encoder and the
+    # reader share. 0: every core this process may use; QA_THREADS also sets it before the runtimes load.
+    threads: int = 0
     # Files.
     max_file_bytes: int = 5_000_000
     uploads_dir: str = ""  # where the chat saves uploaded and fetched articles; "": INDEX-uploads beside the index
     allow_private_urls: bool = False  # fetch links to private and loopback addresses too (intranets, tests)
+    fetch_seconds: float = 15.0  # the whole fetch of a link: connect, redirects and body
     # Dense index (embeddings/dense_index.py). These six change what is built, so the manifest records them.
     dense_index: DenseIndexKind = "auto"  # auto: flat up to dense_auto_threshold chunks, then ivf
     vector_dtype: VectorDtype = "float32"  # float16: half the memory; pq: pq_m bytes a vector
@@ -78,6 +79,10 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
+        if not self.fetch_seconds > 0:
+            raise InputError(f"fetch_seconds must be > 0. Currently, it is {self.fetch_seconds!r}")
+        if not isinstance(self.threads, int) or self.threads < 0:
+            raise InputError(f"threads must be >= 0 (0: every usable core). Currently, it is {self.threads!r}")
         if not isinstance(self.ivf_nlist, int) or self.ivf_nlist < 0:
             raise InputError(f"ivf_nlist must be >= 0 (0: chosen by size). Currently, it is {self.ivf_nlist!r}")
         for name, allowed in (("dense_index", get_args(DenseIndexKind)), ("vector_dtype", get_args(VectorDtype))):

@@ -16,11 +16,11 @@ import numpy as np
 
 from core.config import PACKAGED_EMBEDDER
 from core.errors import InputError
+from core.threads import apply as apply_threads
 
 # Nothing is downloaded at run time: a model named by hub id must already be in the local cache.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def resolve_model(name: str) -> str:
@@ -43,14 +43,14 @@ def native_bf16() -> bool:
 class Embedder:
     """Encodes texts with one shared model; safe to call from several threads."""
 
-    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64, threads: int | None = None,
+    def __init__(self, model_name: str = PACKAGED_EMBEDDER, batch_size: int = 64, threads: int = 0,
                  bfloat16_articles: bool = False):
         self.model_name = model_name
         # Articles in bfloat16 too (where the CPU has it): 2-3x faster, for an index whose vectors only pick
         # training passages (eval.reading_groups); the shipped index keeps float32.
         self.bfloat16_articles = bfloat16_articles
         self.batch_size = batch_size
-        self.threads = threads  # torch threads (process-wide); None leaves torch's default
+        self.threads = threads  # the process's compute pool (core.threads); 0: every usable core
         self._model = None
         self._load_lock = threading.Lock()
         self._encode_lock = threading.Lock()  # one forward pass at a time: a shared torch module is not reentrant
@@ -73,10 +73,7 @@ class Embedder:
         hf_logging.disable_progress_bar()
         logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
         path = resolve_model(self.model_name)
-        if self.threads is not None:
-            import torch
-
-            torch.set_num_threads(self.threads)
+        apply_threads(self.threads)
         try:
             return SentenceTransformer(path, device="cpu", local_files_only=True)
         except Exception as error:  # noqa: BLE001 - any load failure is the same problem for the user

@@ -16,6 +16,7 @@ import ipaddress
 import os
 import re
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,7 +25,10 @@ from pathlib import Path
 from core.config import Settings
 from core.errors import DocumentError
 
-TIMEOUT_S = 15.0
+# One socket operation (connect, a read) may take this long; the whole fetch has Settings.fetch_seconds, checked
+# between operations, so a server that trickles a byte at a time is cut off at the deadline, plus one operation.
+STALL_S = 5.0
+READ_BYTES = 65536
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _SLUG = re.compile(r"[^A-Za-z0-9]+")
 
@@ -53,11 +57,22 @@ def check_url(url: str, allow_private: bool) -> None:
                                 plain=f"{url}: is on a private network, which this server does not fetch from")
 
 
+class _Deadline:
+    def __init__(self, url: str, seconds: float):
+        self.url, self.seconds, self.at = url, seconds, time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.at:
+            raise DocumentError(f"{self.url}: took longer than {self.seconds:g} s to fetch; try again later",
+                                plain=f"{self.url}: the site took too long to answer")
+
+
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
-    def __init__(self, allow_private: bool):
-        self.allow_private = allow_private
+    def __init__(self, allow_private: bool, deadline: _Deadline):
+        self.allow_private, self.deadline = allow_private, deadline
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self.deadline.check()
         check_url(newurl, self.allow_private)  # a public page must not redirect into the local network
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -65,20 +80,21 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
 def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path:
     """Fetch ``url`` and save it into ``folder`` as a ``.html`` file; its path. Raises DocumentError."""
     settings = Settings() if settings is None else settings
+    deadline = _Deadline(url, settings.fetch_seconds)
     check_url(url, settings.allow_private_urls)
-    opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_private_urls))
+    opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_private_urls, deadline))
     request = urllib.request.Request(url, headers={"User-Agent": "news-qa/0.1 (+article fetch)",
                                                    "Accept": "text/html,application/xhtml+xml"})
     limit = settings.max_file_bytes
     try:
-        with opener.open(request, timeout=TIMEOUT_S) as response:
+        with opener.open(request, timeout=min(STALL_S, settings.fetch_seconds)) as response:
             kind = response.headers.get_content_type()
             if kind not in HTML_TYPES:
                 raise DocumentError(f"{url}: is {kind}, not a web page")
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise DocumentError(f"{url}: is {int(declared):,} bytes, over the {limit:,}-byte limit")
-            data = response.read(limit + 1)
+            data = _read_body(response, limit + 1, deadline)
     except DocumentError:
         raise
     except urllib.error.HTTPError as error:
@@ -99,6 +115,19 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
             temporary.unlink()
         raise DocumentError(f"{url}: could not be saved into {folder} ({error.strerror or error})") from None
     return path
+
+
+def _read_body(response, limit: int, deadline: _Deadline) -> bytes:
+    """Up to ``limit`` bytes of the body, whatever arrives at each read, until the deadline."""
+    chunks, size = [], 0
+    while size < limit:
+        deadline.check()
+        chunk = response.read1(min(READ_BYTES, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def page_name(url: str) -> str:

@@ -269,11 +269,12 @@ def train(args) -> int:
     """``python -m eval.train_reader --groups DIR ...``: the loop of ``eval.train_reader`` over groups."""
     import torch
 
+    from core.threads import apply as apply_threads
     from eval.train_reader import CHECKPOINT, parse_weights
     from qa.reader_model import load_reader_model, read_meta, save_reader_model
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     bf16 = args.bf16 or device.startswith("cuda")
     started = time.time()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import sys
@@ -33,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from core.errors import InputError
+from core.threads import apply as apply_threads, usable_cores
 
 CHECKPOINT = "checkpoint"
 PROGRESS_EVERY = 20  # steps
@@ -292,7 +294,9 @@ def arguments(argv: list[str] | None):
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0)
     parser.add_argument("--keep-checkpoint", action="store_true",
                         help="leave OUT/checkpoint in place, so a later run with a larger budget goes on from it")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=0, help="compute threads (0: every usable core)")
+    parser.add_argument("--nice", type=int, help="lower the priority by this much (default: 10 when started in "
+                        "the background or without a terminal, so tests and answers beside it keep their pace)")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16 or AMX)")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--groups", type=Path, help="train as the reader reads: a folder of eval.reading_groups")
@@ -323,7 +327,7 @@ def train(args) -> int:
     from qa.reader_model import load_reader_model, read_meta, save_reader_model
 
     torch.manual_seed(args.seed)
-    torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     rng = random.Random(args.seed)
     started = time.time()
     questions, sources = _training_questions(args)
@@ -444,5 +448,24 @@ def _fit(args, model, tokenizer, windows: list[Window], folder: Path):
             last_checkpoint = time.time()
 
 
+def in_background() -> bool:
+    """Started with ``&`` (not the terminal's foreground process group), or with no terminal at all."""
+    try:
+        return os.getpgrp() != os.tcgetpgrp(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return True
+
+
+def be_a_good_neighbour(argv: list[str] | None = None) -> None:
+    """The command line's priority: ``--nice N``, else 10 in the background. Only here, not in ``main``, so a
+    test that trains in its own process never lowers the priority of the rest of the suite."""
+    nice = arguments(argv).nice
+    nice = (10 if in_background() else 0) if nice is None else nice
+    if nice > 0:
+        os.nice(nice)
+        print(f"running at nice {os.nice(0)} on {usable_cores()} cores", file=sys.stderr, flush=True)
+
+
 if __name__ == "__main__":
+    be_a_good_neighbour()
     sys.exit(main())

@@ -42,9 +42,6 @@ from qa.transformers_reader import token_spans
 READ_HITS = 5
 MAX_LENGTH = 160  # tokens per window, question included: what the model was trained on
 PRECISION = "float32"  # or "bfloat16" (same tune F1, 2.5x faster where the CPU has it) or "int8" (0.09 F1 lower)
-# torch threads for the reader's forward pass; the question encoder keeps its one (Settings.encoder_threads).
-# Readers take turns (one lock per model), so two threads here do not fight each other: 45 ms against 65 ms.
-READ_THREADS = 2
 STRIDE = 64  # tokens shared by consecutive windows of a merged window that is too long
 MAX_QUESTION_TOKENS = 48
 BEST_PER_WINDOW = 12  # start and end positions tried per window
@@ -232,13 +229,10 @@ class TrainedReader:
             offsets = encoded.pop("offset_mapping").tolist()
             owner = encoded.pop("overflow_to_sample_mapping").tolist()
             sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
-            threads = torch.get_num_threads()
-            torch.set_num_threads(READ_THREADS)
-            try:
-                output = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                               token_type_ids=encoded["token_type_ids"])
-            finally:
-                torch.set_num_threads(threads)
+            # The process's one pool (core.threads), shared with the question encoder: resizing it here for each
+            # question raced with the encoder in other threads and rebuilt OpenMP's team every time.
+            output = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+                           token_type_ids=encoded["token_type_ids"])
         starts, ends = output.start_logits.float().numpy(), output.end_logits.float().numpy()
         nulls = starts[:, 0] + ends[:, 0]
         best_null = float(nulls.min())

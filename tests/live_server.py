@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from bench.load_test import stop_server
-from tests.conftest import ROOT
+from tests.conftest import REBUILD_WAIT_S, ROOT, WAIT_S
 
 # Four short articles with no line in common (so none is taken for site furniture); the last carries markup that
 # must reach the browser as text.
@@ -56,7 +56,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = REBUILD_WAIT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -72,7 +72,7 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float
 
 def chat_endpoint(url: str) -> tuple[str, bool]:
     """Find the chat among the app's named endpoints: the one whose first parameter is the message."""
-    info = httpx.get(f"{url}gradio_api/info", timeout=10).json()["named_endpoints"]
+    info = httpx.get(f"{url}gradio_api/info", timeout=WAIT_S).json()["named_endpoints"]
     for preferred in ("/chat", "/respond"):
         if preferred in info:
             first = info[preferred]["parameters"][0]
@@ -84,7 +84,7 @@ def chat_endpoint(url: str) -> tuple[str, bool]:
     raise AssertionError(f"no chat endpoint among {sorted(info)}")
 
 
-def call_raw(url: str, api_name: str, body: bytes, timeout: float = 120.0) -> tuple[int, str, object]:
+def call_raw(url: str, api_name: str, body: bytes, timeout: float = REBUILD_WAIT_S) -> tuple[int, str, object]:
     """POST a raw JSON body to an endpoint and read the result: (HTTP status, event, data).
 
     The event is ``complete`` or ``error`` for a call that ran; for a refused request it is ``""`` and data is the

@@ -6,6 +6,7 @@ import http.server
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -34,6 +35,18 @@ class Pages(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "file:///etc/passwd")
             self.end_headers()
+        elif self.path == "/trickle":  # a byte every 0.1 s for up to 60 s, as a stalling server sends
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "600")
+            self.end_headers()
+            try:
+                for _ in range(600):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:  # the client hung up at its deadline
+                pass
         elif self.path == "/moved":
             self.send_response(301)
             self.send_header("Location", "/article")
@@ -94,6 +107,13 @@ def test_a_redirect_out_of_http_a_non_page_a_huge_page_and_a_404_are_refused(sit
     with pytest.raises(DocumentError, match="could not be saved into") as error:
         fetch_page(f"{site}/article", tmp_path / "file", ALLOWED)
     assert "\n" not in str(error.value)
+
+
+def test_a_server_that_trickles_bytes_is_cut_off_at_the_fetch_deadline(site, tmp_path):
+    # Every read returned within the socket timeout, so before a total deadline this fetch ran for a minute.
+    with pytest.raises(DocumentError, match=r"took longer than 1\.5 s to fetch"):
+        fetch_page(f"{site}/trickle", tmp_path, Settings(allow_private_urls=True, fetch_seconds=1.5))
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_qa_index_fetches_a_link_saves_it_and_indexes_it(site, tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.load_test import stop_server
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import REBUILD_WAIT_S, ROOT, SEEDS
 from tests.live_server import free_port, wait_until_up
 
 MAX_FILE_BYTES = 50_000  # small, so the size limit is cheap to hit
@@ -61,7 +61,7 @@ def ui_server(tmp_path_factory, seed_index) -> UiServer:
 def wait_until_added():
     """``wait_until_added(client, name)``: poll the server's /status until ``name`` is indexed; returns the note."""
 
-    def wait(client, name: str, timeout: float = 120.0) -> str:
+    def wait(client, name: str, timeout: float = REBUILD_WAIT_S) -> str:
         deadline = time.monotonic() + timeout
         note = ""
         while time.monotonic() < deadline:

@@ -14,12 +14,13 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import KISLYAK, ROOT
+from tests.conftest import KISLYAK, REBUILD_WAIT_S, ROOT, WAIT_S
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync"]
-TIMEOUT_MS = 30_000
+WAIT_MS, REBUILD_MS = int(WAIT_S * 1000), int(REBUILD_WAIT_S * 1000)
+expect.set_options(timeout=WAIT_MS)  # Playwright's own default is 5 s: a busy machine's follow-up ran out of it
 SPRINGFIELD = ("Springfield council statement\n"
                "The council statement quoted <script>window.__pwned = 1</script> and "
                "<img src=x onerror=\"window.__pwned = 2\"> in its opening line on Tuesday.\n"
@@ -46,7 +47,7 @@ def page(browser, ui_server):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
+    page.set_default_timeout(WAIT_MS)
     page.goto(ui_server.url)
     page.locator("#qa-question textarea").wait_for()
     yield page
@@ -147,8 +148,8 @@ def test_an_article_added_in_the_browser_is_answerable_and_its_markup_stays_text
     page.get_by_role("tab", name="Library").click()
     page.locator("#qa-upload input[type=file]").set_input_files(str(upload))
     note = page.locator("#qa-library-note")
-    expect(note).to_contain_text("springfield.txt", timeout=TIMEOUT_MS)
-    expect(note).to_contain_text("Added springfield.txt — you can ask about it now", timeout=120_000)
+    expect(note).to_contain_text("springfield.txt", timeout=WAIT_MS)
+    expect(note).to_contain_text("Added springfield.txt — you can ask about it now", timeout=REBUILD_MS)
     ask(page, "Who is the town treasurer of Springfield?", "Rosalind Achterberg")
     page.locator("#qa-sources .qa-source").first.click()
     expect(page.locator("#qa-article")).to_contain_text("<script>window.__pwned = 1</script>")
@@ -285,7 +286,7 @@ def test_upload_notes_sit_beside_the_upload_box_belong_to_one_session_and_a_remo
     article.write_text("Harbour news\nThe harbour master of Tromso, Kari Nordmann, said on Monday that the new "
                        "quay opens in June.\n", encoding="utf-8")
     page.locator("#qa-upload input[type=file]").set_input_files(str(article))
-    expect(note).to_contain_text("Added harbour_news.txt", timeout=120_000)
+    expect(note).to_contain_text("Added harbour_news.txt", timeout=REBUILD_MS)
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.goto(ui_server.url)
     other.get_by_role("tab", name="Library").click()
@@ -295,11 +296,11 @@ def test_upload_notes_sit_beside_the_upload_box_belong_to_one_session_and_a_remo
     page.locator("#qa-search input, #qa-search textarea").first.fill("harbour")
     expect(page.locator("#qa-library .qa-article-row")).to_have_count(1)
     page.locator("#qa-library .qa-remove").click()
-    expect(note).to_contain_text("Removed harbour_news.txt", timeout=120_000)
+    expect(note).to_contain_text("Removed harbour_news.txt", timeout=REBUILD_MS)
     assert not (ui_server.uploads / "harbour_news.txt").exists()
     shoot(page, screenshots, "11-removed-with-undo.png")
     note.locator(".qa-undo").click()
-    expect(note).to_contain_text("Restored harbour_news.txt", timeout=120_000)
+    expect(note).to_contain_text("Restored harbour_news.txt", timeout=REBUILD_MS)
     assert (ui_server.uploads / "harbour_news.txt").exists()
     ask(page, "Who is the harbour master of Tromso?", "Kari Nordmann")
     expect(note).to_have_text("")  # the next action clears it

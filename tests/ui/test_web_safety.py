@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import REBUILD_WAIT_S, ROOT, WAIT_S
 
 pytest.register_assert_rewrite("tests.live_server")
 from tests.live_server import ask_raw, call_raw, free_port, reply_text  # noqa: E402
@@ -32,7 +32,7 @@ TRACE = re.compile(r"Traceback|File \"/|line \d+, in ")
 def raw_get(server, path: str, headers: dict | None = None) -> tuple[int, bytes, dict]:
     """GET exactly ``path`` (no client-side clean-up of ``..`` or encodings, as httpx would do)."""
     host, port = server.url.split("//")[1].strip("/").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT_S)
     try:
         connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
@@ -79,7 +79,7 @@ def _upload_folder(server) -> str:
 
 
 def upload(server, name: str, data: bytes) -> httpx.Response:
-    return httpx.post(f"{server.url}gradio_api/upload", files={"files": (name, data)}, timeout=60)
+    return httpx.post(f"{server.url}gradio_api/upload", files={"files": (name, data)}, timeout=REBUILD_WAIT_S)
 
 
 def test_the_server_listens_on_loopback_only(live_server):
@@ -115,7 +115,7 @@ def test_a_login_guards_every_route_when_set(assistant, seed_index, tmp_path):
     url = f"http://127.0.0.1:{port}/"
     try:
         for path in ("config", "gradio_api/info", "gradio_api/file=/etc/passwd"):
-            assert httpx.get(url + path, timeout=10).status_code in (401, 403), path
+            assert httpx.get(url + path, timeout=WAIT_S).status_code in (401, 403), path
         assert httpx.post(url + "login", data={"username": "reader", "password": "wrong"}).status_code >= 400
         client = Client(url, auth=("reader", "s3cret"), verbose=False)
         result = client.predict("Who led the Russian delegation in Budapest?", api_name="/chat")
@@ -152,7 +152,7 @@ def test_uploads_over_the_size_limit_or_of_the_wrong_type_are_refused(live_serve
     assert big.status_code == 413 and not TRACE.search(big.text)
     # A body declared as huge is refused before any of it is read.
     host, port = live_server.url.split("//")[1].strip("/").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT_S)
     connection.putrequest("POST", "/gradio_api/upload")
     connection.putheader("Content-Length", "900000000")
     connection.putheader("Content-Type", "multipart/form-data; boundary=x")
@@ -167,7 +167,7 @@ def test_uploads_over_the_size_limit_or_of_the_wrong_type_are_refused(live_serve
             yield b"x" * 1_000_000
         yield b'"]}'
 
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    connection = http.client.HTTPConnection(host, int(port), timeout=WAIT_S)
     connection.request("POST", "/gradio_api/call/chat", body=nine_megabytes(),
                        headers={"Content-Type": "application/json"}, encode_chunked=True)
     response = connection.getresponse()
@@ -191,7 +191,7 @@ def fetch(method: str, url: str, **kwargs) -> tuple[int, str]:
     """Status and body, keeping what arrived when the server cuts a stream short (Gradio does, for an unknown
     event id): a cut-off body must not carry a stack trace either."""
     body = b""
-    with httpx.stream(method, url, timeout=30, **kwargs) as response:
+    with httpx.stream(method, url, timeout=WAIT_S, **kwargs) as response:
         try:
             for chunk in response.iter_bytes():
                 body += chunk
@@ -237,9 +237,9 @@ def test_article_markup_reaches_the_browser_as_text_and_never_runs(live_server):
             box.fill(question)
             box.press("Enter")
             source = page.locator("#qa-sources .qa-source", has_text="markup.txt").first
-            source.wait_for(timeout=60_000)
+            source.wait_for(timeout=REBUILD_WAIT_S * 1000)
             source.click()  # the whole article, markup and all
-            page.locator("#qa-article .qa-article-text").wait_for(timeout=30_000)
+            page.locator("#qa-article .qa-article-text").wait_for(timeout=WAIT_S * 1000)
             time.sleep(0.5)  # an onerror handler would have run by now
             assert "<script>" in page.locator("#qa-article .qa-article-text").inner_text()
             assert page.evaluate("window.__pwned") is None and dialogs == []
