@@ -26,6 +26,16 @@ def one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+# Control characters but the line breaks and tabs we print ourselves: an article's "\x1b[2J" or "\x1b]0;...\x07"
+# must reach the terminal as nothing, not clear the screen or retitle the window (--json escapes them already).
+_CONTROLS = dict.fromkeys([c for c in range(32) if chr(c) not in "\n\t"] + list(range(127, 160)))
+
+
+def printable(text: str) -> str:
+    """``text`` without the control characters a terminal would act on."""
+    return text.translate(_CONTROLS)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         """argparse prints the usage and then the error; one line that points to --help is clearer."""
@@ -143,7 +153,7 @@ def cmd_ask(args) -> int:
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False))
     else:
-        print(format_response(response))
+        print(printable(format_response(response)))
         print(f"\n{answered_in(response)}")
     return 0
 
@@ -175,8 +185,8 @@ def cmd_chat(args) -> int:
             print(f"qa: {one_line(error)}", file=sys.stderr)
             continue
         if response.resolved_question != response.question:
-            print(f"(understood as: {response.resolved_question})")
-        print(format_turn(response, assistant, sources, width))
+            print(printable(f"(understood as: {response.resolved_question})"))
+        print(printable(format_turn(response, assistant, sources, width)))
         print(answered_in(response))
 
 

@@ -39,13 +39,21 @@ def is_url(text: str) -> bool:
 
 def check_url(url: str, allow_private: bool) -> None:
     """Raise DocumentError (one line) for a URL the tool must not fetch."""
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # "[::1", a port that is not a number
+        raise DocumentError(f"{url}: is not a valid link ({error})") from None
     if parts.scheme not in ("http", "https"):
         raise DocumentError(f"{url}: only http and https links can be fetched")
     if not parts.hostname:
         raise DocumentError(f"{url}: the link names no host")
+    if "@" in parts.netloc:  # "http://127.0.0.1:80@example.org/": which host is meant is a matter of parser
+        raise DocumentError(f"{url}: links with a user name or password are not fetched")
+    if "\\" in parts.netloc:
+        raise DocumentError(f"{url}: is not a valid link (a backslash in the host)")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or None)}
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, port or None)}
     except (socket.gaierror, UnicodeError) as error:
         raise DocumentError(f"{url}: the host cannot be found ({error.__class__.__name__})",
                             plain=f"{url}: the site cannot be found") from None

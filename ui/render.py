@@ -294,25 +294,31 @@ def conversation_markdown(session, sure: float = 0.5, now: datetime.datetime | N
              f"Exported {now:%-d %b %Y %H:%M} · {len(session.turns)} question{'s' * (len(session.turns) != 1)}", ""]
     for number, turn in enumerate(session.turns, 1):
         response = turn.response
-        lines += [f"## {number}. {_one_line(turn.question)}", ""]
+        lines += [f"## {number}. {_export_line(turn.question)}", ""]
         if turn.read_as is not None:
-            lines += [f"Read as: {_one_line(turn.read_as)}", ""]
+            lines += [f"Read as: {_export_line(turn.read_as)}", ""]
         if response.answer is None:
             lines += ["Not found in the articles. The closest passages are below.", ""]
         else:
             answer = response.answer
             word = "likely" if answer.score >= sure else "unsure"
-            lines += [f"**Answer:** {_one_line(answer.text)} [{response.answer_citations[0]}] — {word} "
+            lines += [f"**Answer:** {_export_line(answer.text)} [{response.answer_citations[0]}] — {word} "
                       f"(confidence {answer.score:.2f})", ""]
             if turn.sentence_text:
-                lines += [f"> {_one_line(turn.sentence_text)}", ""]
+                lines += [f"> {_export_line(turn.sentence_text)}", ""]
         lines.append("Sources:")
         for c in response.citations:
-            lines.append(f"- [{c.n}] {source_line(c)} — {c.doc_id}, characters {c.start:,}–{c.end:,}")
-            lines.append(f"  > {_one_line(c.text)}")
+            lines.append(f"- [{c.n}] {_export_line(source_line(c))} — {_export_line(c.doc_id)}, characters {c.start:,}–{c.end:,}")
+            lines.append(f"  > {_export_line(c.text)}")
         lines.append("")
     return "\n".join(lines)
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _export_line(text: str) -> str:
+    """One line of the exported file: markup in an article (``<script>``, ``<img onerror>``) stays text in the
+    viewers that render a Markdown file's HTML, and still reads plainly in an editor."""
+    return html.escape(_one_line(text), quote=False)

@@ -84,11 +84,11 @@ def _save(data: bytes, target: Path) -> None:
         try:
             os.link(temporary, target)  # fails if the name exists: never overwrite an article
         except FileExistsError:
-            raise DocumentError(f"{target.name}: a file of that name is already in {target.parent}; rename the "
-                                f"file to add it") from None
+            raise DocumentError(f"{target.name}: a file of that name is already in the library; rename the file "
+                                f"to add it") from None
         except OSError:  # a file system without hard links: check, then rename (a narrow race, not a crash)
             if target.exists():
-                raise DocumentError(f"{target.name}: a file of that name is already in {target.parent}") from None
+                raise DocumentError(f"{target.name}: a file of that name is already in the library") from None
             os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -93,6 +93,25 @@ def test_a_terminal_sees_the_loading_line_while_the_model_loads_and_then_it_is_e
     assert "Kislyak" in stdout and cli.LOADING not in stdout
 
 
+def test_an_article_s_terminal_escapes_never_reach_the_terminal(tmp_path):
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    (articles / "escapes.txt").write_text(
+        "Harbour news from Bergen\nThe harbour master of Bergen, Ingrid \x1b[2JSolheim\x1b]0;owned\x07, opened the "
+        "new ferry terminal on Monday.\nShe said it would serve two million passengers a year.\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert run_qa("index", str(articles), "--index", index).returncode == 0
+    terminal, stdout = pty.openpty()
+    process = subprocess.Popen([*QA, "ask", "Who is the harbour master of Bergen?", "--index", index], cwd=ROOT,
+                               stdout=stdout, stderr=subprocess.PIPE, text=True)
+    os.close(stdout)
+    _, stderr = process.communicate(timeout=300)
+    shown = _read_all(terminal)
+    assert process.returncode == 0, stderr
+    assert "Solheim" in shown and "owned" in shown  # the text is kept, the sequences' control characters are not
+    assert "\x1b" not in shown and "\x07" not in shown
+
+
 def _read_all(fd: int) -> str:
     """What a pty's other end received; Linux answers EIO once the writer has closed it."""
     data = b""

@@ -89,6 +89,10 @@ def test_a_loopback_page_is_refused_unless_private_urls_are_allowed(site, tmp_pa
     ("http://169.254.169.254/latest/meta-data", "private or loopback"),
     ("http://[::1]/", "private or loopback"),
     ("http:///nohost", "names no host"),
+    ("http://127.0.0.1:7943@127.0.0.1/", "user name or password"),
+    ("http://127.0.0.1:7943\\@127.0.0.1/", "user name or password"),
+    ("http://127.0.0.1:notaport/", "not a valid link"),
+    ("http://[::1/", "not a valid link"),
 ])
 def test_links_that_must_not_be_fetched_are_refused_in_one_line(url, message):
     with pytest.raises(DocumentError, match=message) as error:

@@ -156,5 +156,6 @@ def test_the_export_holds_each_question_its_answer_and_its_sources_with_their_of
     assert "> The clerk, Ann *Star* Lee, read it to the council." in text
     first = TEXT.splitlines()[2]
     start = TEXT.index(first)
-    assert f"- [1] Council <b>news</b> — council.txt, characters {start:,}–{start + len(first):,}" in text
+    assert f"- [1] Council &lt;b&gt;news&lt;/b&gt; — council.txt, characters {start:,}–{start + len(first):,}" in text
+    assert "<b>" not in text  # an article's markup stays text in viewers that render a Markdown file's HTML
     assert "Not found in the articles." in text

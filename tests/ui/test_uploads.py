@@ -52,7 +52,8 @@ def test_an_existing_article_is_never_overwritten(tmp_path):
     taken = save_uploads([upload], folder, existing={"a.txt"}, max_bytes=1000)
     assert taken.saved == [] and "a.txt: an article of that name is already in the library" in taken.refused[0]
     on_disk = save_uploads([upload], folder, existing=set(), max_bytes=1000)  # on disk but not yet indexed
-    assert on_disk.saved == [] and "a.txt: a file of that name is already in" in on_disk.refused[0]
+    assert on_disk.saved == [] and "a.txt: a file of that name is already in the library;" in on_disk.refused[0]
+    assert str(tmp_path) not in on_disk.refused[0]  # the server's folders are not the user's business
     assert (folder / "a.txt").read_text(encoding="utf-8") == "The original.\n"
 
 
