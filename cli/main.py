@@ -102,9 +102,11 @@ def _marked(text: str, start: int | None, end: int | None) -> str:
     return " ".join(text.split())
 
 
-def _source_line(citation) -> str:
+def _source_line(citation, dated: bool = False) -> str:
+    """One passage's line; ``dated``: asked in a publication window, where an undated article says so."""
     title = citation.title if len(citation.title) <= 70 else citation.title[:69].rstrip() + "…"
-    return f"[{citation.n}] {citation.doc_id} — {title}  (score {citation.score:.2f})"
+    when = f", {citation.published}" if dated and citation.published else ", date unknown" if dated else ""
+    return f"[{citation.n}] {citation.doc_id} — {title}  (score {citation.score:.2f}{when})"
 
 
 def _answer_line(response, sure: float | None = None) -> str:
@@ -125,7 +127,10 @@ def format_response(response) -> str:
     for other, n in zip(response.answers[1:], response.answer_citations[1:]):
         lines.append(f"  also: {other.text}  [{n}]  ({other.score:.2f})")
     for c in response.citations:
-        lines.append(f"\n{_source_line(c)}\n    " + _marked(c.text, c.answer_start, c.answer_end))
+        lines.append(f"\n{_source_line(c, response.window is not None)}\n    "
+                     + _marked(c.text, c.answer_start, c.answer_end))
+    if response.window is not None:
+        lines.append(f"\n{response.window.describe()}")
     return "\n".join(lines)
 
 
@@ -269,8 +274,8 @@ def _ask_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object (the documented format)")
     p.add_argument("-k", type=int, default=None, metavar="N", help="number of citations (default 5)")
     p.add_argument("--since", metavar="YYYY-MM-DD",
-                   help="only articles published on or after this date (articles of unknown date are left out)")
-    p.add_argument("--until", metavar="YYYY-MM-DD", help="only articles published on or before this date")
+                   help="leave out articles published before this date (articles of unknown date are kept, marked)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="leave out articles published after this date")
 
 
 def _chat_arguments(p: argparse.ArgumentParser) -> None:

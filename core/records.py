@@ -107,6 +107,24 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class WindowCount:
+    """How a publication window (``--since``/``--until``) sorted the articles: ``inside`` it, of ``undated``
+    articles (kept, and their citations marked "date unknown") and ``outside`` it (left out)."""
+
+    since: str | None
+    until: str | None
+    inside: int
+    undated: int
+    outside: int
+
+    def describe(self) -> str:
+        """One line a person reads beside the answer."""
+        span = f"{self.since or '…'} – {self.until or '…'}"
+        return (f"published {span}: {self.inside} article{'s' * (self.inside != 1)} inside, {self.undated} of "
+                f"unknown date kept (marked \"date unknown\"), {self.outside} outside left out")
+
+
+@dataclass(frozen=True)
 class Response:
     """Everything the assistant says about one question.
 
@@ -126,6 +144,7 @@ class Response:
     # The best span when it was held back under the threshold ("not in the articles"): what a lower threshold
     # would have answered, which the evaluation's coverage curve needs. Never shown as an answer.
     withheld: Answer | None = None
+    window: WindowCount | None = None  # the publication window the question was asked in, if any
 
     def to_json(self) -> dict:
         """The object ``qa ask --json`` prints (the contract in DESIGN.md)."""
@@ -146,13 +165,16 @@ class Response:
             item = asdict(c)
             item["score"] = round(c.score, 4)
             citations.append(item)
-        return {
+        result = {
             "question": self.question,
             "answer": answers[0] if self.answer is not None else None,
             "answers": answers,
             "citations": citations,
             "timings_ms": {k: round(v, 3) for k, v in self.timings_ms.items()},
         }
+        if self.window is not None:
+            result["window"] = asdict(self.window)
+        return result
 
 
 @dataclass

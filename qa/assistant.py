@@ -154,11 +154,13 @@ class Assistant:
         allowed = None if window is None else frozenset(
             i for i, chunk in enumerate(self.data.chunks) if window.holds(self.documents[chunk.doc_id]))
         retrievals = self.retriever.retrieve_batch(cleaned, vectors, allowed)
+        counted = None if window is None else window.count(self.documents.values())
         responses = []
         for i, question in enumerate(cleaned):
-            responses.append(self._respond(originals[i], question, analyses[i], vectors[i], retrievals[i].hits, top_k,
-                                           {"parse": parse_ms, "encode": encode_ms, "front": front_ms,
-                                            **retrievals[i].timings_ms}))
+            response = self._respond(originals[i], question, analyses[i], vectors[i], retrievals[i].hits, top_k,
+                                     {"parse": parse_ms, "encode": encode_ms, "front": front_ms,
+                                      **retrievals[i].timings_ms})
+            responses.append(response if counted is None else replace(response, window=counted))
         return responses
 
     def _respond(self, original: str, question: str, analysis, vector: np.ndarray, hits, top_k: int,

@@ -1,7 +1,9 @@
 """The publication window a question is asked in: ``--since``/``--until``, inclusive ISO dates.
 
-An article is inside the window only when its date is known and falls in it: asked for "since 2013", an article
-of unknown date is not evidence of what was said since 2013.
+Articles whose date is known and outside the window are left out. Articles of unknown date are kept, and their
+citations say "date unknown": most articles never state their date in a form we can read, and leaving them out
+silently turned answerable questions into "Not found" (issue 22). The response counts both, so a person sees
+what the window did.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import datetime
 from dataclasses import dataclass
 
 from core.errors import InputError
-from core.records import Document
+from core.records import Document, WindowCount
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,18 @@ class DateWindow:
         return cls(since or None, until or None)
 
     def holds(self, document: Document) -> bool:
-        published = document.published
-        if not published:
-            return False
+        """Is ``document`` searched: inside the window, or of unknown date."""
+        return not document.published or self.inside(document.published)
+
+    def inside(self, published: str) -> bool:
         return (self.since is None or published >= self.since) and (self.until is None or published <= self.until)
+
+    def count(self, documents) -> WindowCount:
+        """How the window sorts ``documents``: inside, undated (kept), outside (left out)."""
+        dates = [d.published for d in documents]
+        inside = sum(1 for p in dates if p and self.inside(p))
+        undated = sum(1 for p in dates if not p)
+        return WindowCount(self.since, self.until, inside, undated, len(dates) - inside - undated)
 
 
 def _is_date(value: str) -> bool:

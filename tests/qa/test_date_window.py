@@ -1,4 +1,4 @@
-"""Asking within a publication window: only articles whose date is known and inside it are searched."""
+"""Asking within a publication window: articles dated outside it are left out, undated ones kept and marked."""
 
 from __future__ import annotations
 
@@ -13,16 +13,21 @@ from tests.cli.test_cli import run_qa
 TWO_PLUS_TWO = "004_cdaeb251b5d86124.txt"  # its dateline: "MOSCOW, Oct. 12, 2007 –"; the other seeds have none
 
 
-def test_a_window_keeps_retrieval_to_articles_published_in_it(assistant):
+def test_a_window_leaves_out_articles_dated_outside_it_and_keeps_undated_ones(assistant):
     assert assistant.documents[TWO_PLUS_TWO].published == "2007-10-12"
+    assert sum(1 for d in assistant.documents.values() if not d.published) == 4
     question = "Who led the Russian delegation in Budapest?"
-    everywhere = assistant.answer(question)
-    assert {h.chunk.doc_id for h in everywhere.hits} != {TWO_PLUS_TWO}
+    assert assistant.answer(question).window is None
     inside = assistant.answer(question, window=DateWindow.of("2007-10-01", "2007-10-31"))
-    assert inside.hits and {h.chunk.doc_id for h in inside.hits} == {TWO_PLUS_TWO}
-    assert all(c.doc_id == TWO_PLUS_TWO and c.published == "2007-10-12" for c in inside.citations)
+    assert (inside.window.inside, inside.window.undated, inside.window.outside) == (1, 4, 0)
+    # Since 2013: the one dated article is left out; the undated ones still answer, and say they are undated.
     later = assistant.answer(question, window=DateWindow.of("2013-01-01", None))
-    assert later.answer is None and not later.hits and not later.citations
+    assert (later.window.inside, later.window.undated, later.window.outside) == (0, 4, 1)
+    assert later.hits and TWO_PLUS_TWO not in {h.chunk.doc_id for h in later.hits}
+    assert later.answer is not None and "Kislyak" in later.answer.text
+    assert all(c.published is None for c in later.citations)
+    assert later.window.describe() == ('published 2013-01-01 – …: 0 articles inside, 4 of unknown date kept '
+                                       '(marked "date unknown"), 1 outside left out')
 
 
 @pytest.mark.parametrize("since, until, message", [
@@ -38,13 +43,18 @@ def test_a_bad_window_is_one_line(since, until, message):
     assert DateWindow.of(None, None) is None and DateWindow.of("", "") is None
 
 
-def test_qa_ask_takes_since_and_until(seed_index):
+def test_qa_ask_takes_since_and_until_and_says_what_the_window_did(seed_index):
     result = run_qa("ask", "Who was Russia's defense minister at the October 2007 two-plus-two talks?", "--index",
-                    str(seed_index),
-                    "--since", "2007-10-12", "--until", "2007-10-12", "--json")
+                    str(seed_index), "--since", "2007-10-12", "--until", "2007-10-12", "--json")
     assert result.returncode == 0, result.stderr
     output = json.loads(result.stdout)
-    assert {c["doc_id"] for c in output["citations"]} == {TWO_PLUS_TWO}
-    assert "Serdyukov" in output["answer"]["text"]
+    assert output["answer"]["doc_id"] == TWO_PLUS_TWO and "Serdyukov" in output["answer"]["text"]
+    assert output["window"] == {"since": "2007-10-12", "until": "2007-10-12", "inside": 1, "undated": 4,
+                                "outside": 0}
+    # The question of issue 22: the 2013 article has no date we can read; it is searched and marked, not dropped.
+    text = run_qa("ask", "Who is the Russian defense minister?", "--index", str(seed_index), "--since", "2013-01-01")
+    assert text.returncode == 0 and not text.stdout.startswith("Not found"), text.stdout
+    assert ", date unknown)" in text.stdout and "1 outside left out" in text.stdout
+    assert TWO_PLUS_TWO not in text.stdout  # the one article dated outside the window
     bad = run_qa("ask", "Who?", "--index", str(seed_index), "--since", "2007-02-30")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--since must be a date" in bad.stderr
