@@ -98,7 +98,8 @@ class Citation:
     answer_start: int | None
     answer_end: int | None
     score: float
-    # The cited article's provenance, copied from its Document; ``page`` is the 1-based PDF page the passage starts on.
+    # The cited article's provenance, copied from its Document; ``page`` is the 1-based PDF page of the answer when
+    # the passage holds it, else the page the passage starts on.
     published: str | None = None
     source: str | None = None
     author: str | None = None

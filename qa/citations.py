@@ -31,7 +31,8 @@ def cite(answers: list[Answer], hits: list[Hit], documents: dict[str, Document],
             answer_end=answer.end - chunk.start if inside else None,
             score=scores.get(chunk.chunk_id, 0.0),
             published=document.published, source=document.source, author=document.author, url=document.url,
-            page=document.page_at(chunk.start),
+            # A PDF passage may run over a page break: the answer's own page is where a person looks for it.
+            page=document.page_at(answer.start if inside else chunk.start),
         ))
         by_chunk[chunk.chunk_id] = n
         return n

@@ -43,9 +43,9 @@ def test_page_at_is_the_one_based_page_an_offset_falls_on():
     assert [PDF.page_at(o) for o in (0, 29, 30, 61, 62, len(TEXT))] == [1, 1, 2, 2, 3, 3]
 
 
-def _response(document: Document) -> Response:
-    start = document.text.index("Page two")
-    end = document.text.index("Page three") - 2
+def _response(document: Document, first: str = "Page two", last: str = "Page three") -> Response:
+    start = document.text.index(first)
+    end = document.text.index(last) - 2
     chunk = Chunk(0, document.doc_id, start, end, document.text[start:end], 8)
     a_start = document.text.index("Sergei")
     answer = Answer("Sergei Kislyak", document.doc_id, a_start, a_start + 14, 0.9, 0)
@@ -60,6 +60,13 @@ def test_a_citation_carries_its_article_metadata_and_the_page_it_starts_on():
     assert citation["text"] == TEXT[citation["start"]:citation["end"]]
     assert (citation["published"], citation["source"], citation["author"], citation["url"], citation["page"]) == \
         ("2007-12-10", "Agency", "A. Writer", "https://example.org/talks", 2)
+
+
+def test_a_passage_over_a_page_break_is_cited_at_its_answer_s_page():
+    # The passage starts on page 1, the answer is on page 2: "p. 1" sent the reader to the wrong page.
+    (citation,) = _response(PDF, first="Page one", last="Page three").to_json()["citations"]
+    assert PDF.page_at(citation["start"]) == 1 and citation["answer_start"] is not None
+    assert citation["page"] == 2
 
 
 def test_a_plain_text_citation_has_every_key_with_nulls():
