@@ -114,8 +114,10 @@ def document_of(data: bytes, doc_id: str, path: str, max_chars: int) -> Document
                         sha256=sha, published=page.published, source=page.source, author=page.author, url=page.url)
     if suffix in PDF_SUFFIXES:
         pdf = extract_pdf(data, doc_id, max_chars)
+        # The dateline, as for plain text; never the file's creation date, which a browser's "Save as PDF" sets
+        # to the day of saving, years after the article.
         return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text), text=pdf.text, sha256=sha,
-                        author=pdf.author, pages=pdf.pages)
+                        author=pdf.author, pages=pdf.pages, published=dateline_date(pdf.text))
     text = decode_article(data, doc_id)
     if not text.strip():
         raise DocumentError(f"{doc_id}: is empty")

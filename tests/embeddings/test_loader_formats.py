@@ -93,7 +93,17 @@ def test_a_pdf_round_trips_its_text_and_where_each_page_starts(tmp_path):
         assert flat(page_text) == flat(paragraph)
         assert document.page_at(starts[i]) == i + 1 and document.page_at(starts[i + 1] - 3) == i + 1
     assert document.title == "U.S., Russian Leaders Agree to Meet Again"
-    assert document.published is None and document.url is None
+    assert document.published == "2007-10-12" and document.url is None  # "MOSCOW, Oct. 12, 2007 -" opens page 1
+
+
+def test_a_pdf_is_dated_by_its_dateline_and_never_by_when_the_file_was_made(tmp_path):
+    path = tmp_path / "leeford.pdf"
+    path.write_bytes(make_pdf(["Harbour council backs the new ferry\nLEEFORD, Nov. 2, 2023 - The harbour council "
+                               "voted on Thursday to fund a second ferry.", "The ferry will run from May."]))
+    assert load_file(path, path.name, MAX).published == "2023-11-02"
+    undated = tmp_path / "undated.pdf"  # fpdf2 stamps today's creation date, as "Save as PDF" does
+    undated.write_bytes(make_pdf(["Harbour council backs the new ferry\nThe harbour council voted to fund a ferry."]))
+    assert load_file(undated, undated.name, MAX).published is None
 
 
 def test_a_pdf_without_a_title_is_titled_from_its_text(tmp_path):
