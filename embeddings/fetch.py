@@ -24,6 +24,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import DocumentError
+from embeddings.loader import document_of
 
 # One socket operation (connect, a read) may take this long; the whole fetch has Settings.fetch_seconds, checked
 # between operations, so a server that trickles a byte at a time is cut off at the deadline, plus one operation.
@@ -113,6 +114,13 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
     if len(data) > limit:
         raise DocumentError(f"{url}: is over the {limit:,}-byte limit for one article")
     path = folder / page_name(url)
+    # Read it as the index will before saving it: a page without article text (or a body still compressed) would
+    # otherwise stay in the folder, never listed, so nobody could remove it.
+    try:
+        document_of(data, path.name, str(path), limit)
+    except DocumentError as error:
+        raise DocumentError(f"{url}: {str(error).removeprefix(f'{path.name}: ')}",
+                            plain=f"{url}: {error.plain.removeprefix(f'{path.name}: ')}") from None
     temporary = path.with_name(f".{path.name}.{os.getpid()}.part")  # hidden: the loader skips it
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -28,13 +28,13 @@ from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
 from ui.render import article_placeholder, conversation_markdown, sources_html
+from ui.session import MAX_SOURCES
 from ui.style import ARTICLE_JS, LIBRARY_JS, NOTE_JS, SOURCES_JS
 
 # Real first questions (none leans on an earlier one), short enough for their buttons.
 EXAMPLES = ["Who led the Russian delegation in Budapest?", "When will the Budapest talks take place?",
             "When was the original CFE Treaty signed?", "What does Moscow say is the real aim of the shield?"]
 FEEDBACK_FILE = "feedback.jsonl"
-MAX_SOURCES = 10
 POLL_SECONDS = 1.0
 TITLE = "News QA"
 SAVED_KEY = "news-qa-conversation"

@@ -18,7 +18,7 @@ from ui.library import Library
 from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,
                        question_markdown, sources_html)
 from ui.saved_chat import restored, saved
-from ui.session import ChatSession
+from ui.session import MAX_SOURCES, ChatSession
 
 log = logging.getLogger("qa.chat")
 
@@ -159,10 +159,11 @@ class ChatApp:
     # Settings, and the browser's copy of the session.
 
     def set_top_k(self, k: object, session: ChatSession | None) -> ChatSession:
-        """Sources listed from the next question on; a value that is not a whole number is ignored."""
+        """Sources listed from the next question on (1 to ``MAX_SOURCES``); a value that is not a whole number is
+        ignored."""
         session = self.session(session)
         try:
-            session.top_k = max(1, _integer(k, "top-k"))
+            session.top_k = min(MAX_SOURCES, max(1, _integer(k, "top-k")))
         except InputError:
             pass
         return session

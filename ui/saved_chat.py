@@ -14,7 +14,7 @@ from dataclasses import asdict, fields
 from core.errors import InputError
 from core.records import Answer, Citation, Response
 from qa.conversation import Mention, Resolution, Turn
-from ui.session import ChatSession, shown_turn
+from ui.session import MAX_SOURCES, ChatSession, shown_turn
 
 VERSION = 1
 SAVED_TURNS = 50  # the latest ones: localStorage holds a few MB, and a turn with its passages is several KB
@@ -58,7 +58,7 @@ def _restored(value: object, assistant) -> ChatSession:
         raise ValueError("not a saved conversation")
     session = ChatSession.start(assistant)
     session.top_k = _check(value["top_k"], int)
-    if session.top_k < 1:
+    if not 1 <= session.top_k <= MAX_SOURCES:  # a huge value was accepted, and every later question then failed
         raise ValueError("top_k")
     session.show_more = _check(value["show_more"], bool)
     for row in _check(value["turns"], list)[:SAVED_TURNS]:
@@ -73,9 +73,11 @@ def _restored(value: object, assistant) -> ChatSession:
                                   for t in session.turns[-session.conversation.max_turns:]]
     selected = value["selected"]
     if selected is not None:
-        session.turn(selected)  # raises for a number out of range
+        turn = session.turn(selected)  # raises for a number out of range
         session.select(selected)
         session.opened = _optional(value["opened"], int)
+        if session.opened is not None and not 1 <= session.opened <= len(turn.response.citations):
+            raise ValueError("opened")
     return session
 
 

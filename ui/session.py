@@ -14,6 +14,7 @@ from core.records import Response
 from qa.conversation import Conversation, Resolution, Turn, without_opener
 
 MAX_TURNS = 500  # a tab kept open for a day; bounds what one session holds in memory
+MAX_SOURCES = 10  # the most sources a person may ask to see under an answer (the settings' menu offers 1 to this)
 
 
 @dataclass

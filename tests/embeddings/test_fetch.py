@@ -29,6 +29,8 @@ class Pages(http.server.BaseHTTPRequestHandler):
             self._send(200, "text/html; charset=utf-8", ARTICLE)
         elif self.path == "/big":
             self._send(200, "text/html", b"<p>" + b"x" * 20_000 + b"</p>")
+        elif self.path == "/no-article":
+            self._send(200, "text/html", b"<html><head><title>Menu</title></head><body><nav>Home</nav></body></html>")
         elif self.path == "/image":
             self._send(200, "image/png", b"\x89PNG\r\n\x1a\n")
         elif self.path == "/to-file":
@@ -111,6 +113,14 @@ def test_a_redirect_out_of_http_a_non_page_a_huge_page_and_a_404_are_refused(sit
     with pytest.raises(DocumentError, match="could not be saved into") as error:
         fetch_page(f"{site}/article", tmp_path / "file", ALLOWED)
     assert "\n" not in str(error.value)
+
+
+def test_a_page_that_is_not_an_article_is_refused_and_nothing_is_left_in_the_folder(site, tmp_path):
+    # Saved first and indexed later, such a page stayed in the uploads folder, unlisted and beyond removal.
+    with pytest.raises(DocumentError, match=f"^{site}/no-article: ") as error:
+        fetch_page(f"{site}/no-article", tmp_path, ALLOWED)
+    assert "\n" not in str(error.value) and "no-article.html" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_server_that_trickles_bytes_is_cut_off_at_the_fetch_deadline(site, tmp_path):

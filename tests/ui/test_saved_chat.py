@@ -38,14 +38,16 @@ def test_a_reloaded_chat_shows_the_same_turns_settings_and_selection_and_follow_
     lambda v: v.update(version=99),
     lambda v: v.update(top_k=True),  # JSON's true is not a number
     lambda v: v.update(top_k=0),
+    lambda v: v.update(top_k=10_000),  # more than the menu offers: every later answer failed inside it
     lambda v: v.update(selected=7),
+    lambda v: v.update(opened=99),  # a citation the selected answer does not have
     lambda v: v["turns"][0].update(vote="sideways"),
     lambda v: v["turns"][0]["answers"][0].update(start="12"),
     lambda v: v["turns"][0]["citations"][0].update(extra=1),
     lambda v: v["turns"][0].update(answer_citations=[42]),
     lambda v: v["turns"][0]["context"].append({"text": "x"}),
     lambda v: v.pop("turns"),
-], ids=["version", "bool-number", "zero-k", "selected", "vote", "offset-type", "extra-field", "citation-number",
+], ids=["version", "bool-number", "zero-k", "huge-k", "selected", "opened", "vote", "offset-type", "extra-field", "citation-number",
         "mention", "missing"])
 def test_an_altered_saved_chat_is_refused_with_one_line(chat, assistant, change):
     value = copy.deepcopy(saved(chat))
