@@ -24,7 +24,7 @@ from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_li
 from embeddings.embedder import Embedder
 from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
 from embeddings.lexical import LexicalIndex
-from embeddings.loader import load_paths
+from embeddings.loader import load_paths, title_of
 
 
 @dataclass
@@ -136,7 +136,7 @@ def _titled_from_body(document: Document, blocks: list[tuple[int, int]], repeate
     if not blocks or not (is_boilerplate(document.title, repeated) or len(line_key(document.title).split()) < 3):
         return document
     line = document.text[blocks[0][0]:blocks[0][1]].splitlines()[0].strip()
-    return replace(document, title=line[:200]) if line else document
+    return replace(document, title=title_of(line, document.doc_id)) if line else document
 
 
 def _add_parse(pieces: list[_Piece]) -> list[str]:

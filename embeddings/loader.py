@@ -16,8 +16,9 @@ from core.errors import DocumentError
 from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
-from embeddings.text_metadata import dateline_date, headline_of
+from embeddings.text_metadata import HEADLINE_WORDS, dateline_date, found_headline, headline_of
 
+NAME_WORDS = 8  # an article without a headline is named by its file and this many of its first words
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
          ("utf-16", b"\xff\xfe"), ("utf-16", b"\xfe\xff"))
 
@@ -67,14 +68,23 @@ def _size(size: int) -> str:
     return f"{size / 1_000_000:.1f}".removesuffix(".0") + " MB"
 
 
-def title_of(text: str) -> str:
-    """A plain-text article's headline by general rules (embeddings/text_metadata.py), else its first line."""
-    return headline_of(text)
+def title_of(text: str, doc_id: str = "") -> str:
+    """An article's name: its headline by general rules (embeddings/text_metadata.py); else its first line when
+    that is short enough to be a name; else its file's name and its first words. A first sentence cut at 200
+    characters made cards that looked alike and ended mid-word."""
+    headline = found_headline(text)
+    if headline is not None:
+        return headline
+    words = headline_of(text).split()
+    if len(words) <= HEADLINE_WORDS[1]:
+        return " ".join(words)
+    opening = " ".join(words[:NAME_WORDS]) + " …"
+    return f"{Path(doc_id).stem}: {opening}" if doc_id else opening
 
 
 def make_document(doc_id: str, text: str, path: str = "", title: str | None = None) -> Document:
     """A Document for text that did not come from a file (SQuAD paragraphs, uploads)."""
-    return Document(doc_id=doc_id, path=path, title=title_of(text) if title is None else title, text=text,
+    return Document(doc_id=doc_id, path=path, title=title_of(text, doc_id) if title is None else title, text=text,
                     sha256=sha256_hex(text.encode("utf-8")))
 
 
@@ -110,18 +120,19 @@ def document_of(data: bytes, doc_id: str, path: str, max_chars: int) -> Document
     sha = sha256_hex(data)
     if suffix in PAGE_SUFFIXES:
         page = extract_page(data, doc_id)
-        return Document(doc_id=doc_id, path=path, title=page.title or title_of(page.text), text=page.text,
+        return Document(doc_id=doc_id, path=path, title=page.title or title_of(page.text, doc_id), text=page.text,
                         sha256=sha, published=page.published, source=page.source, author=page.author, url=page.url)
     if suffix in PDF_SUFFIXES:
         pdf = extract_pdf(data, doc_id, max_chars)
         # The dateline, as for plain text; never the file's creation date, which a browser's "Save as PDF" sets
         # to the day of saving, years after the article.
-        return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text), text=pdf.text, sha256=sha,
+        return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text, doc_id), text=pdf.text,
+                        sha256=sha,
                         author=pdf.author, pages=pdf.pages, published=dateline_date(pdf.text))
     text = decode_article(data, doc_id)
     if not text.strip():
         raise DocumentError(f"{doc_id}: is empty")
-    return Document(doc_id=doc_id, path=path, title=title_of(text), text=text, sha256=sha,
+    return Document(doc_id=doc_id, path=path, title=title_of(text, doc_id), text=text, sha256=sha,
                     published=dateline_date(text))
 
 

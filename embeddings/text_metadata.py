@@ -57,13 +57,18 @@ def headline_of(text: str) -> str:
     """The article's headline by the rules above; else its first non-empty line (an article without a headline
     still needs a name), at most 200 characters."""
     lines = top_lines(text)
+    return found_headline(text) or (lines[0][:200] if lines else "")
+
+
+def found_headline(text: str) -> str | None:
+    """The article's headline by the rules above, or None when none of its top lines is one."""
     counts = Counter(line.strip() for line in text.splitlines())
-    for line in lines:
+    for line in top_lines(text):
         if len(line) > BODY_LINE_CHARS:
             break
         if _is_headline(line, counts[line]):
             return line[:200]
-    return lines[0][:200] if lines else ""
+    return None
 
 
 def _is_headline(line: str, occurrences: int) -> bool:

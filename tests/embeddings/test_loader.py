@@ -21,8 +21,12 @@ def test_text_is_kept_exactly_as_read(tmp_path):
     assert document.title == "Headline"
 
 
-def test_without_a_headline_the_title_is_the_first_non_empty_line():
+def test_without_a_headline_the_title_is_a_short_first_line_or_the_file_and_its_first_words():
     assert title_of("\n\n   \n  First line  \nsecond") == "First line"
+    opening = ("In a statement obtained by BosNewsLife News Center in Budapest, the US State Department said the "
+               "talks Thursday will involve a US delegation.\nMore.")
+    assert title_of(opening, "000_0027d40a27e5cdba.txt") == \
+        "000_0027d40a27e5cdba: In a statement obtained by BosNewsLife News Center …"
 
 
 def test_byte_order_marks_name_the_encoding():

@@ -11,17 +11,13 @@ from embeddings.text_metadata import dateline_date, headline_of
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
-# Read by hand from each file. 000 and 003 carry no headline (they open with their first paragraph), so their
-# title stays that paragraph's first line, at most 200 characters, as before.
-def _first_line(name: str) -> str:
-    return (SEEDS / name).read_text(encoding="utf-8").splitlines()[0].strip()[:200]
-
-
+# Read by hand from each file. 000 and 003 carry no headline (they open with their first paragraph).
 SEED_TITLES = {
-    "000_0027d40a27e5cdba.txt": _first_line("000_0027d40a27e5cdba.txt"),
+    # No headline above the body: the file's name and the first words, not a sentence cut at 200 characters.
+    "000_0027d40a27e5cdba.txt": "000_0027d40a27e5cdba: In a statement obtained by BosNewsLife News Center …",
     "001_039291e9fa94fbe8.txt": "Russia, U.S. fail to agree on key issues at defense talks",
     "002_c6aa0806ec42fcf8.txt": "Russia, U.S. agree to continue dialogue on missile defense",
-    "003_4de95c55ef39965f.txt": _first_line("003_4de95c55ef39965f.txt"),
+    "003_4de95c55ef39965f.txt": "003_4de95c55ef39965f: MOSCOW, August 8 (RIA Novosti) – Russia’s Defense …",
     "004_cdaeb251b5d86124.txt": "U.S., Russian Leaders Agree to Meet Again",
 }
 # Only 004 has a dateline with a year ("MOSCOW, Oct. 12, 2007 –"); 001's "12/10/2007" could be either order.
