@@ -96,6 +96,38 @@ def test_a_pdf_round_trips_its_text_and_where_each_page_starts(tmp_path):
     assert document.published == "2007-10-12" and document.url is None  # "MOSCOW, Oct. 12, 2007 -" opens page 1
 
 
+def _pdf_with(content: bytes, pages: int = 1) -> bytes:
+    """A PDF whose every page draws ``content`` (compressed) in Helvetica: a few lines make either kind of bomb."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    for _ in range(pages):
+        page = writer.add_blank_page(612, 792)
+        stream = DecodedStreamObject()
+        stream.set_data(content)
+        page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_decompression_bomb_and_a_text_bomb_are_refused_in_one_line(tmp_path):
+    zeros = tmp_path / "zeros.pdf"  # 2 pages of 20 MB of zeros each, 40 KB on disk
+    zeros.write_bytes(_pdf_with(b"0" * 20_000_000, pages=2))
+    assert zeros.stat().st_size < 100_000
+    with pytest.raises(DocumentError, match=r"^zeros\.pdf: its pages expand past 30 MB when decompressed"):
+        load_file(zeros, zeros.name, MAX)
+    text = tmp_path / "text.pdf"  # 8,000 text operators: 120,000 characters on one page from 5 KB
+    text.write_bytes(_pdf_with(b"BT /F1 12 Tf 72 720 Td " + b"(Budapest talks ) Tj " * 8_000 + b"ET"))
+    with pytest.raises(DocumentError, match=r"^text\.pdf: page 1 holds 120,000 characters, over the 100,000"):
+        load_file(text, text.name, MAX)
+
+
 def test_a_pdf_is_dated_by_its_dateline_and_never_by_when_the_file_was_made(tmp_path):
     path = tmp_path / "leeford.pdf"
     path.write_bytes(make_pdf(["Harbour council backs the new ferry\nLEEFORD, Nov. 2, 2023 - The harbour council "
