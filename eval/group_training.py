@@ -342,16 +342,9 @@ def _fit(args, model, tokenizer, groups: list[EncodedGroup], folder: Path, devic
     """Train until the time budget (or ``--max-steps``) is spent, resuming from and saving checkpoints."""
     import torch
 
-    from eval.train_reader import PROGRESS_EVERY, learning_rate, load_checkpoint, save_checkpoint
+    from eval.train_reader import PROGRESS_EVERY, learning_rate, save_checkpoint, start_or_resume
 
-    for name, parameter in model.named_parameters():
-        parameter.requires_grad = "word_embeddings" not in name
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "windows": 0, "loss": None}
-    if (folder / "state.json").exists():
-        state = load_checkpoint(folder, model, optimizer)
-        print(f"resumed from {folder}: step {state['step']}, {state['seconds'] / 60:.1f} min done", flush=True)
+    optimizer, state = start_or_resume(args, model, folder)
     budget = args.minutes * 60
     order = batches(groups, args.batch, random.Random(args.seed + state["epoch"]))
     model.train()
@@ -384,7 +377,7 @@ def _fit(args, model, tokenizer, groups: list[EncodedGroup], folder: Path, devic
         loss = group_loss(output.start_logits, output.end_logits, rows, allowed, gold_start, gold_end)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)
         optimizer.step()
         state["step"] += 1
         state["position"] += 1

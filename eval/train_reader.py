@@ -262,6 +262,22 @@ def load_checkpoint(folder: Path, model, optimizer) -> dict:
     return state
 
 
+def start_or_resume(args, model, folder: Path) -> tuple:
+    """The optimizer over every layer but the word embeddings (they stay frozen, so the shipped file holds only what
+    changes) and the loop's state: fresh, or from the checkpoint in ``folder``."""
+    import torch
+
+    for name, parameter in model.named_parameters():
+        parameter.requires_grad = "word_embeddings" not in name
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
+    state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "windows": 0, "loss": None}
+    if (folder / "state.json").exists():
+        state = load_checkpoint(folder, model, optimizer)
+        print(f"resumed from {folder}: step {state['step']}, {state['seconds'] / 60:.1f} min done", flush=True)
+    return optimizer, state
+
+
 def parse_weights(items: list[str]) -> dict[str, float]:
     weights = {}
     for item in items:
@@ -397,14 +413,7 @@ def _fit(args, model, tokenizer, windows: list[Window], folder: Path):
     ``folder``; the final state (``loss`` is its moving average), the batches an epoch has, and the optimizer."""
     import torch
 
-    for name, parameter in model.named_parameters():
-        parameter.requires_grad = "word_embeddings" not in name
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=args.lr, weight_decay=0.01)
-    state = {"step": 0, "epoch": 0, "position": 0, "seconds": 0.0, "windows": 0, "loss": None}
-    if (folder / "state.json").exists():
-        state = load_checkpoint(folder, model, optimizer)
-        print(f"resumed from {folder}: step {state['step']}, {state['seconds'] / 60:.1f} min done", flush=True)
+    optimizer, state = start_or_resume(args, model, folder)
     budget = args.minutes * 60
     order = batches(windows, args.batch, random.Random(args.seed + state["epoch"]))
     model.train()
@@ -428,7 +437,7 @@ def _fit(args, model, tokenizer, windows: list[Window], folder: Path):
         loss = (loss_fn(output.start_logits.float(), starts) + loss_fn(output.end_logits.float(), ends)) / 2
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+        torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)
         optimizer.step()
         state["step"] += 1
         state["position"] += 1
