@@ -90,8 +90,11 @@ class Library:
         self._refusal: str | None = None
         self._checked = False
         self._catalog: tuple[object, list[Article]] | None = None
-        # Removals not undone by the last start were final: their sessions are gone.
-        shutil.rmtree(self.uploads / TRASH_FOLDER, ignore_errors=True)
+        # Removals not undone by the last start were final: their sessions are gone. One made just before a crash
+        # may still be in the index: it is not foreign to these folders, and the start's sync drops it.
+        trash = self.uploads / TRASH_FOLDER
+        self._final_removals = frozenset(p.name for p in trash.iterdir()) if trash.is_dir() else frozenset()
+        shutil.rmtree(trash, ignore_errors=True)
 
     @property
     def assistant(self):
@@ -150,7 +153,7 @@ class Library:
             documents = self._load().documents
         except (OSError, QAError) as error:
             return f"adding and removing articles is off: {getattr(error, 'strerror', None) or error}", []
-        foreign = sorted(set(self._assistant.documents) - {d.doc_id for d in documents})
+        foreign = sorted(set(self._assistant.documents) - {d.doc_id for d in documents} - self._final_removals)
         if foreign:
             return (f"adding and removing articles is off: {len(foreign)} article(s) of the index (e.g. "
                     f"{foreign[0]}) are not in the folders this server was started with"), documents

@@ -125,8 +125,10 @@ def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: l
     check_exposure(host, share, login)
     check_port_free(host, port)
     library = Library(Assistant.load(index_dir, settings), index_dir, articles, uploads)
-    if library.sync():
-        print(f"indexed the articles of {library.uploads} and {', '.join(map(str, articles))}", flush=True)
+    changed = library.sync()  # after a crash mid-change too: the folders as they are now are what is meant
+    if changed:
+        print(f"brought the index up to date with {', '.join(map(str, articles))} and {library.uploads}: {changed} "
+              f"article(s) added or dropped", flush=True)
     refusal = library.changes_refusal()  # what sync found, not read again
     if refusal is not None:
         print(f"note: {refusal}; start qa serve with --articles naming the folders the index was built from",

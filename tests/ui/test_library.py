@@ -2,6 +2,7 @@
 their own folder; removal with an undo; each change's note for the one who made it."""
 
 import json
+import os
 import shutil
 import threading
 
@@ -117,6 +118,24 @@ def test_three_removals_at_the_same_moment_are_all_kept_and_all_undone(library_p
         thread.join()
     assert library.wait(timeout=REBUILD_WAIT_S) and json.loads((library.uploads / REMOVED_FILE).read_text()) == []
     assert set(doomed) <= set(library.assistant.documents)
+
+
+def test_a_start_after_a_crash_mid_change_finishes_it_and_keeps_changes_on(library_parts, bergen):
+    # What a kill -9 during a rebuild leaves: an upload indexed earlier and then removed (its file in the trash,
+    # still in the index) and a new upload on disk but not yet indexed. The next start refused every change until
+    # someone rebuilt by hand ("1 article(s) of the index (e.g. bergen.txt) are not in the folders").
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    library.add_files([bergen])
+    assert library.wait() and "bergen.txt" in library.assistant.documents
+    (library.uploads / TRASH_FOLDER).mkdir()
+    os.replace(library.uploads / "bergen.txt", library.uploads / TRASH_FOLDER / "bergen.txt")
+    (library.uploads / "ferry.txt").write_text("Ferry news from Leeford\nThe new ferry of Leeford, the Kestrel, "
+                                               "sails on Monday.\n", encoding="utf-8")
+    restarted = Library(library.assistant, index_dir, [articles])  # the index as the crash left it
+    assert restarted.sync() == 2 and restarted.changes_refusal() is None
+    assert "bergen.txt" not in restarted.assistant.documents and "ferry.txt" in restarted.assistant.documents
+    assert not (restarted.uploads / TRASH_FOLDER).exists()
 
 
 def test_changes_are_refused_when_the_folders_do_not_hold_the_indexed_articles(tmp_path, library_parts, bergen):
