@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import html
 import string
+from collections import Counter
 from dataclasses import replace
 
 from core.records import Citation, Document, Response
@@ -142,13 +143,16 @@ def short_title(title: str, limit: int = 90) -> str:
 
 def card_order(turn: ShownTurn) -> list[Citation]:
     """The answer's own passage first, then the rest by relevance (not the alternative answers' passages first,
-    as the citation numbers have them)."""
-    citations = list(turn.response.citations)
-    if turn.response.answer is None:
-        return sorted(citations, key=lambda c: -c.score)
-    first = turn.response.answer_citations[0]
-    return ([c for c in citations if c.n == first]
-            + sorted((c for c in citations if c.n != first), key=lambda c: -c.score))
+    as the citation numbers have them); an article's passages together, where its best one stands, so several
+    passages of one article read as one source."""
+    citations = sorted(turn.response.citations, key=lambda c: -c.score)
+    if turn.response.answer is not None:
+        first = turn.response.answer_citations[0]
+        citations = [c for c in citations if c.n == first] + [c for c in citations if c.n != first]
+    by_article: dict[str, list[Citation]] = {}
+    for c in citations:
+        by_article.setdefault(c.doc_id, []).append(c)
+    return [c for cards in by_article.values() for c in cards]
 
 
 def sources_html(turn: ShownTurn | None, show_more: bool = False, focus: int | None = None) -> str:
@@ -177,7 +181,12 @@ def sources_html(turn: ShownTurn | None, show_more: bool = False, focus: int | N
                      f'<div class="qa-hint">Click a source to read the whole article.</div></div>')
     first = response.answer_citations[0] if response.answer is not None else None
     others = set(response.answer_citations[1:]) if show_more else set()
-    for c in card_order(turn):
+    cards = card_order(turn)
+    passages = Counter(c.doc_id for c in cards)
+    for i, c in enumerate(cards):
+        if passages[c.doc_id] > 1 and (i == 0 or cards[i - 1].doc_id != c.doc_id):
+            parts.append(f'<div class="qa-group">{passages[c.doc_id]} passages of '
+                         f'<span class="qa-group-title">{escape(short_title(c.title, CHAT_TITLE_CHARS))}</span></div>')
         badge = ('<span class="qa-badge">answer</span>' if c.n == first else
                  '<span class="qa-badge qa-also">also</span>' if c.n in others else "")
         marked = c if c.n == first or c.n in others else replace(c, answer_start=None, answer_end=None)
@@ -308,7 +317,8 @@ def conversation_markdown(session, sure: float = 0.5, now: datetime.datetime | N
                 lines += [f"> {_export_line(turn.sentence_text)}", ""]
         lines.append("Sources:")
         for c in response.citations:
-            lines.append(f"- [{c.n}] {_export_line(source_line(c))} — {_export_line(c.doc_id)}, characters {c.start:,}–{c.end:,}")
+            lines.append(f"- [{c.n}] {_export_line(source_line(c))} — {_export_line(c.doc_id)}, "
+                         f"characters {c.start:,}–{c.end:,}")
             lines.append(f"  > {_export_line(c.text)}")
         lines.append("")
     return "\n".join(lines)

@@ -46,6 +46,8 @@ CSS = """
 .qa-source:hover, .qa-source:focus { border-color: #6f8fcf; box-shadow: 0 1px 6px rgba(40, 85, 165, 0.15);
                                      outline: none; }
 .qa-source-head { display: flex; align-items: baseline; gap: 8px; }
+.qa-group { font-size: 0.85em; color: #56627a; margin: 10px 2px 4px; }
+.qa-group-title { font-weight: 600; }
 .qa-n { display: inline-block; min-width: 1.5em; text-align: center; font-size: 0.8rem; font-weight: 700;
         color: white; background: #2855a5; border-radius: 999px; padding: 0 6px; }
 .qa-title { font-weight: 600; font-size: 0.9rem; display: -webkit-box; -webkit-line-clamp: 2;

@@ -103,6 +103,19 @@ def test_only_the_answers_own_card_is_badged_and_comes_first_the_rest_by_relevan
         in shown_more
 
 
+def test_an_article_s_passages_sit_together_under_one_line_that_counts_them():
+    line0, line1, line2 = TEXT.splitlines()
+    found = Answer("Ann *Star* Lee", DOC.doc_id, *span("Ann *Star* Lee"), 0.8, 0)
+    elsewhere = replace(citation(2, line0, None), doc_id="other.txt", title="Other news", score=0.9)
+    citations = (replace(citation(1, line2, "Ann *Star* Lee"), score=0.2), elsewhere,
+                 replace(citation(3, line1, None), score=0.5))
+    response = Response("Who?", "Who?", found, (found,), (1,), citations, (), {})
+    panel = sources_html(ShownTurn("Who?", Resolution("Who?"), response, DOC.title, span(line2), line2))
+    assert re.findall(r'data-n="(\d)"', panel) == ["1", "3", "2"]  # the answer's article's two, then the other
+    assert panel.count('class="qa-group"') == 1
+    assert f'2 passages of <span class="qa-group-title">{html.escape(DOC.title)}</span>' in panel
+
+
 def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
     raw = "*bold* _it_ [link](http://x.y) # head $$x$$ <b> `code` 1. item | a ~ b"
     escaped = escape_markdown(raw)
