@@ -252,7 +252,9 @@ class ChatApp:
         return job_html(self.library.job(session.jobs[-1]), session.undo)
 
     def library_panel(self, query: str = "") -> str:
-        return library_html(self.library.articles(), query or "", self.library.changes_refusal() is None)
+        texts = {doc_id: d.text for doc_id, d in self.library.assistant.documents.items()} if query else None
+        return library_html(self.library.articles(), query or "", self.library.changes_refusal() is None,
+                            texts=texts)
 
     def library_line(self) -> str:
         articles = self.library.articles()

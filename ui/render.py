@@ -264,10 +264,13 @@ def library_line(articles: int, passages: int) -> str:
 
 
 def library_html(articles: list[Article], query: str = "", can_remove: bool = True,
-                 limit: int = LIBRARY_ROWS) -> str:
-    """The library panel: the articles whose title (or file name) holds ``query``, each with a remove button."""
+                 limit: int = LIBRARY_ROWS, texts: dict[str, str] | None = None) -> str:
+    """The library panel: the articles whose title, file name or text (``texts``, by doc_id) holds ``query``,
+    each with a remove button. A person looks for "missile" in what the articles say, not only in their names."""
     wanted = _one_line(query).casefold()
-    found = [a for a in articles if wanted in a.title.casefold() or wanted in a.doc_id.casefold()]
+    texts = {} if texts is None else texts
+    found = [a for a in articles if wanted in a.title.casefold() or wanted in a.doc_id.casefold()
+             or wanted in " ".join(texts.get(a.doc_id, "").split()).casefold()]
     count = (f"{len(articles):,} article{'s' * (len(articles) != 1)}" if not wanted else
              f"{len(found):,} of {len(articles):,} articles match “{escape(query.strip())}”")
     rows = []

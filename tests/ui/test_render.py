@@ -7,7 +7,8 @@ from dataclasses import replace
 from core.records import Answer, Citation, Document, Response
 from qa.conversation import Mention, Resolution
 from ui.render import (answer_markdown, article_html, cite_mark, conversation_markdown, copy_text, escape_markdown,
-                       provenance, sources_html)
+                       library_html, provenance, sources_html)
+from ui.library import Article
 from ui.session import ChatSession, ShownTurn
 
 TEXT = ("Council news\n"
@@ -114,6 +115,15 @@ def test_an_article_s_passages_sit_together_under_one_line_that_counts_them():
     assert re.findall(r'data-n="(\d)"', panel) == ["1", "3", "2"]  # the answer's article's two, then the other
     assert panel.count('class="qa-group"') == 1
     assert f'2 passages of <span class="qa-group-title">{html.escape(DOC.title)}</span>' in panel
+
+
+def test_library_search_finds_a_word_of_the_text_not_only_of_the_title():
+    rows = [Article("a.txt", "Talks in Budapest", None, None, 3, None, False),
+            Article("b.txt", "Harvest report", None, None, 2, None, False)]
+    texts = {"a.txt": "The Russian delegation discussed missile\ndefence.", "b.txt": "Corn prices fell."}
+    panel = library_html(rows, "Missile  defence", texts=texts)
+    assert "1 of 2 articles match" in panel and "Talks in Budapest" in panel and "Harvest report" not in panel
+    assert "0 of 2 articles match" in library_html(rows, "missile")  # without the texts: names only
 
 
 def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
