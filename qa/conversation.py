@@ -345,8 +345,9 @@ class Conversation:
         self.max_turns = assistant.settings.max_history_turns if max_turns is None else max_turns
         self.turns: list[Turn] = []
 
-    def ask(self, question: str, k: int | None = None) -> Response:
-        """Answer ``question`` in the light of the earlier turns; raises InputError for a bad question."""
+    def ask(self, question: str, k: int | None = None, window=None) -> Response:
+        """Answer ``question`` in the light of the earlier turns, in the publication ``window`` (a ``DateWindow``)
+        if one is given; raises InputError for a bad question."""
         cleaned = clean_question(question, self.assistant.settings.max_question_chars)
         # Looked up only now that a follow-up may need them: a conversation of one question parses nothing. Any
         # turn may lack them, not only the last: the chat rebuilds its history after a reload or a retry.
@@ -358,7 +359,8 @@ class Conversation:
             raise InputError("the question and its context are too long; start a new conversation")
         response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned],
                                                read_as=[resolution.question],
-                                               contexts=[", ".join(m.text for m in resolution.context)])[0]
+                                               contexts=[", ".join(m.text for m in resolution.context)],
+                                               window=window)[0]
         self.turns.append(Turn(cleaned, resolution, response, None))
         del self.turns[: -self.max_turns]
         return response

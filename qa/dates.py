@@ -28,9 +28,11 @@ class DateWindow:
             return None
         for name, value in (("since", since), ("until", until)):
             if value and not _is_date(value):
-                raise InputError(f"--{name} must be a date like 2013-01-31. Currently, it is {value!r}")
+                raise InputError(f"--{name} must be a date like 2013-01-31. Currently, it is {value!r}",
+                                 plain=f"“{value}”: a date must be written like 2013-01-31")
         if since and until and since > until:
-            raise InputError(f"--since {since} is after --until {until}: no article can be in that window")
+            raise InputError(f"--since {since} is after --until {until}: no article can be in that window",
+                             plain=f"{since} is after {until}: no article can be published between them")
         return cls(since or None, until or None)
 
     def holds(self, document: Document) -> bool:

@@ -62,6 +62,8 @@ class Page:
     export: gr.DownloadButton
     top_k: gr.Dropdown
     show_more: gr.Checkbox
+    since: gr.Textbox
+    until: gr.Textbox
     tabs: gr.Tabs
     sources: gr.HTML
     article: gr.HTML
@@ -123,6 +125,11 @@ def _layout(chat_app: ChatApp) -> Page:
                                     info="How many passages each answer lists; applies to the next question.")
                 show_more = gr.Checkbox(value=False, label="Show more answers",
                                         info="Also list the other candidate answers.")
+                with gr.Row():
+                    since = gr.Textbox(label="Published since", placeholder="YYYY-MM-DD", elem_id="qa-since",
+                                       info="Leaves out articles dated before; undated ones are kept, marked.")
+                    until = gr.Textbox(label="Published until", placeholder="YYYY-MM-DD", elem_id="qa-until",
+                                       info="Leaves out articles dated after. Press Enter to apply.")
         with gr.Column(scale=2, min_width=340):
             with gr.Tabs(selected="sources") as tabs:
                 with gr.Tab("Sources", id="sources"):
@@ -141,13 +148,13 @@ def _layout(chat_app: ChatApp) -> Page:
                         url = gr.Textbox(placeholder="https://… a news page to add", show_label=False,
                                          label="Web page address", scale=4, elem_id="qa-url")
                         fetch = gr.Button("Add page", size="sm", scale=1, elem_id="qa-fetch")
-                    search = gr.Textbox(placeholder="Search the library by title", show_label=False,
+                    search = gr.Textbox(placeholder="Search the library: titles and text", show_label=False,
                                         label="Search the library", elem_id="qa-search")
                     library = gr.HTML(chat_app.library_panel(), label="Library", js_on_load=LIBRARY_JS,
                                       elem_id="qa-library")
             library_line = gr.HTML(chat_app.library_line(), elem_id="qa-library-line")
-    return Page(session, saved, chatbot, box, notice, examples, new_button, export, top_k, show_more, tabs, sources,
-                article, library_line, uploads, library_note, url, fetch, search, library,
+    return Page(session, saved, chatbot, box, notice, examples, new_button, export, top_k, show_more, since, until,
+                tabs, sources, article, library_line, uploads, library_note, url, fetch, search, library,
                 gr.Timer(POLL_SECONDS, active=False))
 
 
@@ -253,6 +260,15 @@ def _wire_settings(page: Page, chat_app: ChatApp, exports: Path) -> None:
 
     page.top_k.change(top_k, [page.top_k, page.session], [page.session, page.saved, page.notice, page.library_note],
                       api_visibility="private")
+
+    def window(since, until, session):
+        notice, session = chat_app.set_window(since, until, session)
+        return session, chat_app.saved(session), notice
+
+    for box in (page.since, page.until):
+        for event in (box.submit, box.blur):
+            event(window, [page.since, page.until, page.session], [page.session, page.saved, page.notice],
+                  api_visibility="private")
     page.show_more.change(show_more, [page.show_more, page.session],
                           [page.chatbot, page.session, page.sources, page.saved, page.export, page.notice,
                            page.library_note],
@@ -324,10 +340,13 @@ def _wire_reload(app: gr.Blocks, page: Page, chat_app: ChatApp, exports: Path) -
         session, article = chat_app.restore(value)
         return (session, chat_app.messages(session), chat_app.sources(session), article or article_placeholder(),
                 gr.Tabs(selected="article") if article else gr.skip(), session.top_k, session.show_more,
+                # Skipped when unset: the load may finish after a person has begun typing a date.
+                *(getattr(session.window, end, None) or gr.skip() for end in ("since", "until")),
                 chat_app.library_panel(), chat_app.library_line(), _export(chat_app, session, exports))
 
     app.load(restore, [page.saved], [page.session, page.chatbot, page.sources, page.article, page.tabs,
-                                        page.top_k, page.show_more, page.library, page.library_line, page.export],
+                                        page.top_k, page.show_more, page.since, page.until, page.library,
+                                        page.library_line, page.export],
           api_visibility="private")
 
 

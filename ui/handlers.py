@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from core.errors import InputError, QAError
+from qa.dates import DateWindow
 from ui.feedback import FeedbackLog
 from ui.library import Library
 from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,
@@ -167,6 +168,15 @@ class ChatApp:
         except InputError:
             pass
         return session
+
+    def set_window(self, since: object, until: object, session: ChatSession | None) -> tuple[str, ChatSession]:
+        """The publication window from the next question on: (a notice, "" when the dates read, the session)."""
+        session = self.session(session)
+        try:
+            session.window = DateWindow.of(*(str(v or "").strip() or None for v in (since, until)))
+        except QAError as error:
+            return user_error(error), session
+        return "", session
 
     def set_show_more(self, show: bool, session: ChatSession | None) -> tuple[list[dict], ChatSession, str]:
         session = self.session(session)

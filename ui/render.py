@@ -86,6 +86,8 @@ def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5)
             lines.append(f"Other possible answers: {others}")
     if turn.read_as is not None:
         lines.append(f'<span class="qa-read-as">Read as: {escape_markdown(turn.read_as)}</span>')
+    if response.window is not None:
+        lines.append(f'<span class="qa-window">{escape_markdown(response.window.describe())}</span>')
     lines.append(f"<details><summary>details</summary>{escape_markdown(details_line(response))}</details>"
                  f'<button type="button" class="qa-copy-message" title="Copy the answer, its sentence and its '
                  f'source">Copy</button>')
@@ -195,12 +197,20 @@ def sources_html(turn: ShownTurn | None, show_more: bool = False, focus: int | N
             f'data-n="{c.n}" id="qa-source-{c.n}" title="Open the whole article with this passage highlighted">'
             f'<div class="qa-source-head"><span class="qa-n">{c.n}</span>'
             f'<span class="qa-title">{escape(c.title)}</span>{badge}</div>'
-            f'<div class="qa-meta">{_known(provenance(c.source, c.published, c.page))}'
+            f'<div class="qa-meta">{_known(_card_provenance(c, response.window is not None))}'
             f'<code>{escape(c.doc_id)}</code></div>'
             f'<div class="qa-passage">{passage_html(marked)}</div>'
             f'<div class="qa-open">Open article ›</div></div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def _card_provenance(citation: Citation, windowed: bool) -> str:
+    """A card's "source · date · p. N"; asked in a publication window, an undated article says so."""
+    known = provenance(citation.source, citation.published, citation.page)
+    if windowed and not citation.published:
+        known = " · ".join(part for part in (known, "date unknown") if part)
+    return known
 
 
 def provenance(source: str | None, published: str | None, page: int | None = None) -> str:

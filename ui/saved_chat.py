@@ -14,6 +14,7 @@ from dataclasses import asdict, fields
 from core.errors import InputError
 from core.records import Answer, Citation, Response
 from qa.conversation import Mention, Resolution, Turn
+from qa.dates import DateWindow
 from ui.session import MAX_SOURCES, ChatSession, shown_turn
 
 VERSION = 1
@@ -31,6 +32,8 @@ def saved(session: ChatSession) -> dict:
         "show_more": session.show_more,
         "selected": None if session.selected is None or session.selected < dropped else session.selected - dropped,
         "opened": session.opened,
+        "since": session.window.since if session.window else None,
+        "until": session.window.until if session.window else None,
         "turns": [{
             "read_as": t.resolution.question,
             "context": [asdict(m) for m in t.resolution.context],
@@ -61,6 +64,8 @@ def _restored(value: object, assistant) -> ChatSession:
     if not 1 <= session.top_k <= MAX_SOURCES:  # a huge value was accepted, and every later question then failed
         raise ValueError("top_k")
     session.show_more = _check(value["show_more"], bool)
+    # Absent from chats saved before the window existed; a bad date is refused as DateWindow refuses it.
+    session.window = DateWindow.of(_optional(value.get("since"), str), _optional(value.get("until"), str))
     for row in _check(value["turns"], list)[:SAVED_TURNS]:
         response = _response(row)
         resolution = Resolution(_check(row["read_as"], str),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from core.errors import InputError
 from core.records import Response
 from qa.conversation import Conversation, Resolution, Turn, without_opener
+from qa.dates import DateWindow
 
 MAX_TURNS = 500  # a tab kept open for a day; bounds what one session holds in memory
 MAX_SOURCES = 10  # the most sources a person may ask to see under an answer (the settings' menu offers 1 to this)
@@ -49,6 +50,7 @@ class ChatSession:
     opened: int | None = None  # the citation whose article is open
     jobs: list[int] = field(default_factory=list)  # library jobs this session started and has not yet been told of
     undo: str | None = None  # the article this session removed, while its removal can still be undone
+    window: DateWindow | None = None  # the publication window the settings ask in (undated articles kept)
 
     @classmethod
     def start(cls, assistant) -> "ChatSession":
@@ -59,7 +61,7 @@ class ChatSession:
         if len(self.turns) >= MAX_TURNS:
             raise InputError(f"this conversation has {MAX_TURNS} questions; start a new conversation")
         self.conversation.assistant = assistant
-        response = self.conversation.ask(question, k=self.top_k)
+        response = self.conversation.ask(question, k=self.top_k, window=self.window)
         turn = shown_turn(assistant, self.conversation.turns[-1].resolution, response)
         self.turns.append(turn)
         self.select(len(self.turns) - 1)

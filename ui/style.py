@@ -70,7 +70,7 @@ CSS = """
 .qa-conf { font-size: 0.75rem; border-radius: 999px; padding: 0 6px; margin-left: 4px; cursor: help; }
 .qa-likely { background: #e9f7ee; color: #17522c; }
 .qa-unsure { background: #fff7e0; color: #6b4e00; }
-.qa-src, .qa-read-as { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.qa-src, .qa-read-as, .qa-window { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 #qa-chat details { font-size: 0.75rem; color: var(--body-text-color-subdued); display: inline-block; margin-right: 8px; }
 #qa-chat details summary { cursor: pointer; }
 #qa-chat a.qa-cite { color: #2855a5; text-decoration: none; font-weight: 600; cursor: pointer; }
@@ -161,7 +161,7 @@ if (!window.qaChatListening) {
       return;
     }
     const message = bot.cloneNode(true);
-    message.querySelectorAll('details, button, .qa-cite, .qa-conf, .qa-read-as').forEach((n) => n.remove());
+    message.querySelectorAll('details, button, .qa-cite, .qa-conf, .qa-read-as, .qa-window').forEach((n) => n.remove());
     const text = message.innerText.split('\\n').map((line) => line.trim()).filter(Boolean).join('\\n');
     copy(text, copyButton, 'Copy');
   }, true);

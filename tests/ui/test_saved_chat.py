@@ -7,6 +7,7 @@ import json
 import pytest
 
 from core.errors import InputError
+from qa.dates import DateWindow
 from ui.saved_chat import SAVED_TURNS, restored, saved
 from ui.session import ChatSession
 
@@ -20,13 +21,14 @@ def chat(assistant):
     session.turns[0].vote = "up"
     session.select(0)
     session.opened = 1
+    session.window = DateWindow.of("2013-01-01", None)
     return session
 
 
 def test_a_reloaded_chat_shows_the_same_turns_settings_and_selection_and_follow_ups_still_work(chat, assistant):
     value = json.loads(json.dumps(saved(chat)))  # through the browser as JSON
     back = restored(value, assistant)
-    assert (back.top_k, back.show_more, back.selected, back.opened) == (3, True, 0, 1)
+    assert (back.top_k, back.show_more, back.selected, back.opened, back.window) == (3, True, 0, 1, chat.window)
     assert [(t.question, t.response.to_json(), t.vote, t.sentence, t.sentence_text, t.title) for t in back.turns] \
         == [(t.question, t.response.to_json(), t.vote, t.sentence, t.sentence_text, t.title) for t in chat.turns]
     back.ask(assistant, "Who led the Russian delegation in Budapest?")
@@ -41,13 +43,14 @@ def test_a_reloaded_chat_shows_the_same_turns_settings_and_selection_and_follow_
     lambda v: v.update(top_k=10_000),  # more than the menu offers: every later answer failed inside it
     lambda v: v.update(selected=7),
     lambda v: v.update(opened=99),  # a citation the selected answer does not have
+    lambda v: v.update(since="2013-13-01"),
     lambda v: v["turns"][0].update(vote="sideways"),
     lambda v: v["turns"][0]["answers"][0].update(start="12"),
     lambda v: v["turns"][0]["citations"][0].update(extra=1),
     lambda v: v["turns"][0].update(answer_citations=[42]),
     lambda v: v["turns"][0]["context"].append({"text": "x"}),
     lambda v: v.pop("turns"),
-], ids=["version", "bool-number", "zero-k", "huge-k", "selected", "opened", "vote", "offset-type", "extra-field", "citation-number",
+], ids=["version", "bool-number", "zero-k", "huge-k", "selected", "opened", "bad-date", "vote", "offset-type", "extra-field", "citation-number",
         "mention", "missing"])
 def test_an_altered_saved_chat_is_refused_with_one_line(chat, assistant, change):
     value = copy.deepcopy(saved(chat))
