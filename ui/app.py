@@ -117,7 +117,7 @@ def _layout(chat_app: ChatApp) -> Page:
             with gr.Row():
                 new_button = gr.Button("New conversation", size="sm", variant="secondary", elem_id="qa-new")
                 export = gr.DownloadButton("Export", value=None, size="sm", variant="secondary",
-                                           elem_id="qa-export")
+                                           elem_id="qa-export", interactive=False)
             with gr.Accordion("Settings", open=False):
                 # A list to pick from, not a slider's number box: nothing out of range can be typed.
                 top_k = gr.Dropdown(list(range(1, MAX_SOURCES + 1)), value=min(settings.top_k, MAX_SOURCES),
@@ -158,14 +158,15 @@ def _layout(chat_app: ChatApp) -> Page:
                 gr.Timer(POLL_SECONDS, active=False))
 
 
-def _export(chat_app: ChatApp, session, exports: Path) -> str | None:
-    """The conversation as a Markdown file for the Export button (``None``: nothing to export yet)."""
+def _export(chat_app: ChatApp, session, exports: Path) -> gr.DownloadButton:
+    """The Export button with the conversation as a Markdown file; disabled while there is nothing to export (a
+    click then did nothing at all)."""
     if session is None or not session.turns:
-        return None
+        return gr.DownloadButton(value=None, interactive=False)
     path = exports / f"{id(session):x}" / "conversation.md"
     path.parent.mkdir(exist_ok=True)
     path.write_text(conversation_markdown(session, chat_app.sure), encoding="utf-8")
-    return str(path)
+    return gr.DownloadButton(value=str(path), interactive=True)
 
 
 def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
@@ -203,7 +204,7 @@ def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
     def new_conversation(session):
         chat, session, sources = chat_app.new_conversation(session)
         return (chat, session, sources, "", chat_app.settle(session), article_placeholder(),
-                gr.Tabs(selected="sources"), chat_app.saved(session), None)
+                gr.Tabs(selected="sources"), chat_app.saved(session), _export(chat_app, None, exports))
 
     new_outputs = [page.chatbot, page.session, page.sources, page.notice, page.library_note, page.article,
                    page.tabs, page.saved, page.export]

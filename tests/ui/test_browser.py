@@ -273,7 +273,10 @@ def test_the_conversation_its_settings_and_the_open_source_come_back_after_a_rel
 
 
 def test_export_downloads_the_conversation_with_its_citations(page, tmp_path):
+    export = page.locator("#qa-export")
+    expect(export).to_be_disabled()  # nothing to export yet: a click did nothing at all
     ask(page, "Who led the Russian delegation in Budapest?", "Kislyak")
+    expect(export).to_be_enabled()
     with page.expect_download() as download:
         page.locator("#qa-export").click()
     path = tmp_path / "conversation.md"
