@@ -342,7 +342,7 @@ def _fit(args, model, tokenizer, groups: list[EncodedGroup], folder: Path, devic
     """Train until the time budget (or ``--max-steps``) is spent, resuming from and saving checkpoints."""
     import torch
 
-    from eval.train_reader import PROGRESS_EVERY, learning_rate, save_checkpoint, start_or_resume
+    from eval.train_reader import PROGRESS_EVERY, learning_rate, save_checkpoint, start_or_resume, take_step
 
     optimizer, state = start_or_resume(args, model, folder)
     budget = args.minutes * 60
@@ -375,16 +375,8 @@ def _fit(args, model, tokenizer, groups: list[EncodedGroup], folder: Path, devic
         with torch.autocast(device.split(":")[0], dtype=torch.bfloat16, enabled=bf16):
             output = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
         loss = group_loss(output.start_logits, output.end_logits, rows, allowed, gold_start, gold_end)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)
-        optimizer.step()
-        state["step"] += 1
-        state["position"] += 1
-        state["windows"] += len(ids)
+        take_step(optimizer, loss, state, len(ids))
         piece_count += len(ids)
-        value = loss.item()
-        state["loss"] = value if state["loss"] is None else 0.98 * state["loss"] + 0.02 * value
         if state["step"] % PROGRESS_EVERY == 0:
             rate = piece_count / max(time.time() - rate_started, 1e-9)
             left = max(budget - (time.time() - loop_started), 0)

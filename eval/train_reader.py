@@ -278,6 +278,22 @@ def start_or_resume(args, model, folder: Path) -> tuple:
     return optimizer, state
 
 
+def take_step(optimizer, loss, state: dict, windows: int) -> None:
+    """One optimizer step on ``loss`` (gradients clipped to norm 1), counted in ``state``, whose ``loss`` is a
+    moving average."""
+    import torch
+
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)
+    optimizer.step()
+    state["step"] += 1
+    state["position"] += 1
+    state["windows"] += windows
+    value = loss.item()
+    state["loss"] = value if state["loss"] is None else 0.98 * state["loss"] + 0.02 * value
+
+
 def parse_weights(items: list[str]) -> dict[str, float]:
     weights = {}
     for item in items:
@@ -435,16 +451,8 @@ def _fit(args, model, tokenizer, windows: list[Window], folder: Path):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             output = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
         loss = (loss_fn(output.start_logits.float(), starts) + loss_fn(output.end_logits.float(), ends)) / 2
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(optimizer.param_groups[0]["params"], 1.0)
-        optimizer.step()
-        state["step"] += 1
-        state["position"] += 1
-        state["windows"] += len(ids)
+        take_step(optimizer, loss, state, len(ids))
         window_count += len(ids)
-        value = loss.item()
-        state["loss"] = value if state["loss"] is None else 0.98 * state["loss"] + 0.02 * value
         state["seconds"] = time.time() - loop_started
         if state["step"] % PROGRESS_EVERY == 0:
             rate = window_count / max(time.time() - rate_started, 1e-9)
