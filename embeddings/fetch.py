@@ -10,10 +10,8 @@ rebinding) is not covered; that needs a resolving proxy.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import ipaddress
-import os
 import re
 import socket
 import time
@@ -24,6 +22,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import DocumentError
+from core.files import write_atomically
 from embeddings.loader import document_of
 
 # One socket operation (connect, a read) may take this long; the whole fetch has Settings.fetch_seconds, checked
@@ -121,14 +120,10 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
     except DocumentError as error:
         raise DocumentError(f"{url}: {str(error).removeprefix(f'{path.name}: ')}",
                             plain=f"{url}: {error.plain.removeprefix(f'{path.name}: ')}") from None
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")  # hidden: the loader skips it
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary.write_bytes(data)
-        temporary.replace(path)  # never half a page under the real name; a page fetched again replaces its copy
+        write_atomically(path, data)  # a page fetched again replaces its copy
     except OSError as error:
-        with contextlib.suppress(OSError):  # the folder may not even be one
-            temporary.unlink()
         raise DocumentError(f"{url}: could not be saved into {folder} ({error.strerror or error})") from None
     return path
 

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Literal
 
 from core.errors import DocumentError, InputError, QAError
+from core.files import write_atomically
 from core.records import Document
 from embeddings.loader import load_paths
 from ui.uploads import UploadResult, save_uploads
@@ -312,21 +312,13 @@ class Library:
 
     def _change_removed(self, change) -> bool:
         """Apply ``change`` (a set of ids to a set of ids) to the removal list, one change at a time, and write it
-        atomically under a name of its own; False when it changed nothing."""
+        whole; False when it changed nothing."""
         with self._removed_lock:
             removed = self._removed()
             changed = change(removed)
             if changed == removed:
                 return False
-            target = self.uploads / REMOVED_FILE
-            handle, temporary = tempfile.mkstemp(prefix=f"{target.name}.", suffix=".part", dir=self.uploads)
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump(sorted(changed), out, ensure_ascii=False)
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
+            write_atomically(self.uploads / REMOVED_FILE, json.dumps(sorted(changed), ensure_ascii=False).encode())
             return True
 
     def wait(self, timeout: float = 120.0) -> bool:
