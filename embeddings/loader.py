@@ -16,7 +16,7 @@ from core.errors import DocumentError
 from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
-from embeddings.text_metadata import HEADLINE_WORDS, dateline_date, found_headline, headline_of
+from embeddings.text_metadata import HEADLINE_WORDS, dateline_date, first_line, found_headline
 
 NAME_WORDS = 8  # an article without a headline is named by its file and this many of its first words
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
@@ -75,7 +75,7 @@ def title_of(text: str, doc_id: str = "") -> str:
     headline = found_headline(text)
     if headline is not None:
         return headline
-    words = headline_of(text).split()
+    words = first_line(text).split()
     if len(words) <= HEADLINE_WORDS[1]:
         return " ".join(words)
     opening = " ".join(words[:NAME_WORDS]) + " …"
@@ -127,8 +127,7 @@ def document_of(data: bytes, doc_id: str, path: str, max_chars: int) -> Document
         # The dateline, as for plain text; never the file's creation date, which a browser's "Save as PDF" sets
         # to the day of saving, years after the article.
         return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text, doc_id), text=pdf.text,
-                        sha256=sha,
-                        author=pdf.author, pages=pdf.pages, published=dateline_date(pdf.text))
+                        sha256=sha, author=pdf.author, pages=pdf.pages, published=dateline_date(pdf.text))
     text = decode_article(data, doc_id)
     if not text.strip():
         raise DocumentError(f"{doc_id}: is empty")

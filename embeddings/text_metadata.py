@@ -56,8 +56,13 @@ def top_lines(text: str) -> list[str]:
 def headline_of(text: str) -> str:
     """The article's headline by the rules above; else its first non-empty line (an article without a headline
     still needs a name), at most 200 characters."""
+    return found_headline(text) or first_line(text)
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line, stripped, at most 200 characters."""
     lines = top_lines(text)
-    return found_headline(text) or (lines[0][:200] if lines else "")
+    return lines[0][:200] if lines else ""
 
 
 def found_headline(text: str) -> str | None:
