@@ -40,6 +40,9 @@ class Settings:
     lexical: bool = True
     sentence_rescoring: bool = True
     rrf_k: int = 60
+    # A follow-up's passages from the article of the previous answer score this much more in retrieval (a
+    # sentence scores its cosine plus its share of the question's terms, up to about 2); 0: no preference.
+    followup_article_bonus: float = 0.0
     reader: str = TRAINED_READER  # "trained:PATH", "features" or "transformers:NAME_OR_PATH"
     abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
     max_question_chars: int = 2000
@@ -79,6 +82,8 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
+        if not self.followup_article_bonus >= 0:
+            raise InputError(f"followup_article_bonus must be >= 0. Currently, it is {self.followup_article_bonus!r}")
         if not self.fetch_seconds > 0:
             raise InputError(f"fetch_seconds must be > 0. Currently, it is {self.fetch_seconds!r}")
         if not isinstance(self.threads, int) or self.threads < 0:

@@ -121,12 +121,13 @@ class Assistant:
 
     def answer_batch(self, questions: list[str], k: int | None = None, originals: list[str] | None = None,
                      read_as: list[str] | None = None, window: DateWindow | None = None,
-                     contexts: list[str] | None = None) -> list[Response]:
+                     contexts: list[str] | None = None, prefer: list[str | None] | None = None) -> list[Response]:
         """Answer self-contained questions. ``originals`` are the questions as the user typed them, when a
         conversation rewrote them, ``read_as`` the rewritten questions without the context terms appended
         for retrieval (what the question asks, not the context's names) and ``contexts`` those terms, which a
         reader may read beside the question (the trained reader does, to find the turn's passage); ``k``
-        overrides the number of citations; ``window`` keeps retrieval to articles published in it."""
+        overrides the number of citations; ``window`` keeps retrieval to articles published in it; ``prefer`` names,
+        per question, the article a follow-up leans on (see ``Retriever.retrieve_batch``)."""
         started = time.perf_counter()
         top_k = self.settings.top_k if k is None else k
         if not isinstance(top_k, int) or top_k <= 0:
@@ -153,7 +154,7 @@ class Assistant:
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
         allowed = None if window is None else frozenset(
             i for i, chunk in enumerate(self.data.chunks) if window.holds(self.documents[chunk.doc_id]))
-        retrievals = self.retriever.retrieve_batch(cleaned, vectors, allowed)
+        retrievals = self.retriever.retrieve_batch(cleaned, vectors, allowed, prefer)
         counted = None if window is None else window.count(self.documents.values())
         responses = []
         for i, question in enumerate(cleaned):

@@ -304,9 +304,11 @@ def _antecedent(history: list[Turn], nlp, kind: str) -> str | None:
                 found = answer.text  # the article's parse did not label it; a short capitalised span is a name
             if found is not None:
                 return _without_possessive(found)
-        named = next((e.text for e in doc.ents if e.label_ in labels), None)
-        if named is not None:
-            return _without_possessive(named)
+        named = [e for e in doc.ents if e.label_ in labels]
+        if kind == "place":  # "there" is where something happened, not who did it: "the US" as a subject acts
+            named = sorted(named, key=lambda e: e.root.dep_ in ("nsubj", "nsubjpass"))
+        if named:
+            return _without_possessive(named[0].text)
     return None
 
 
@@ -360,10 +362,18 @@ class Conversation:
         response = self.assistant.answer_batch([resolution.text], k, originals=[cleaned],
                                                read_as=[resolution.question],
                                                contexts=[", ".join(m.text for m in resolution.context)],
-                                               window=window)[0]
+                                               window=window, prefer=[self._leaned_on(cleaned, resolution)])[0]
         self.turns.append(Turn(cleaned, resolution, response, None))
         del self.turns[: -self.max_turns]
         return response
+
+    def _leaned_on(self, question: str, resolution: Resolution) -> str | None:
+        """The article a follow-up leans on: the one the previous answer (or the answer it held back) came from."""
+        if not self.turns or (resolution.question == question and not resolution.context):
+            return None
+        previous = self.turns[-1].response
+        answer = previous.answer or previous.withheld
+        return None if answer is None else answer.doc_id
 
     def reset(self) -> None:
         self.turns.clear()

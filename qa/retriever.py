@@ -16,6 +16,7 @@ import numpy as np
 
 from core.config import Settings
 from core.records import Hit
+from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.corpus import Corpus
 
@@ -39,10 +40,14 @@ class Retriever:
         self.corpus = corpus
         self.data = corpus.data
         self.settings = settings
+        chunk_ranges, _ = chunk_and_sentence_ranges(self.data)
+        self._doc_chunks = {d.doc_id: range(*chunk_ranges[i]) for i, d in enumerate(self.data.documents)}
 
-    def retrieve_batch(self, questions: list[str], vectors: np.ndarray,
-                       allowed: frozenset[int] | None = None) -> list[Retrieval]:
-        """``allowed``: the only chunk indices that may be returned (a publication window), None for all."""
+    def retrieve_batch(self, questions: list[str], vectors: np.ndarray, allowed: frozenset[int] | None = None,
+                       prefer: list[str | None] | None = None) -> list[Retrieval]:
+        """``allowed``: the only chunk indices that may be returned (a publication window), None for all.
+        ``prefer``: per question, the article a follow-up leans on (the previous answer's), or None: its passages
+        are all candidates and score ``Settings.followup_article_bonus`` higher."""
         n_chunks = len(self.data.chunks)
         if n_chunks == 0 or (allowed is not None and not allowed):
             return [Retrieval([], {"dense": 0.0, "lexical": 0.0, "fusion": 0.0}) for _ in questions]
@@ -54,7 +59,8 @@ class Retriever:
         for qi, question in enumerate(questions):
             lexical, lexical_ms = self._lexical(question, k, search_k, allowed)
             started = time.perf_counter()
-            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical)
+            preferred = self._preferred(None if prefer is None else prefer[qi], allowed)
+            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical, preferred)
             results.append(Retrieval(hits, {"dense": dense_ms, "lexical": lexical_ms,
                                             "fusion": (time.perf_counter() - started) * 1000}))
         return results
@@ -78,11 +84,20 @@ class Retriever:
                    if allowed is None or i in allowed][:k] if self.settings.lexical else []
         return lexical, (time.perf_counter() - started) * 1000
 
-    def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int]) -> list[Hit]:
+    def _preferred(self, doc_id: str | None, allowed: frozenset[int] | None) -> frozenset[int]:
+        """The chunk indices of the article a follow-up leans on, when the bonus is on and the window allows them."""
+        if doc_id is None or self.settings.followup_article_bonus == 0 or doc_id not in self._doc_chunks:
+            return frozenset()
+        return frozenset(i for i in self._doc_chunks[doc_id] if allowed is None or i in allowed)
+
+    def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int],
+              preferred: frozenset[int] = frozenset()) -> list[Hit]:
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, chunk_index in enumerate(ranking, start=1):
                 fused[chunk_index] = fused.get(chunk_index, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+        for chunk_index in preferred:  # a follow-up's own article may hold its answer in words neither list found
+            fused.setdefault(chunk_index, 0.0)
         candidates = list(fused)
         if not candidates:
             return []
@@ -92,6 +107,8 @@ class Retriever:
             best_sentence = np.array([self.corpus.best_sentence_score(c, vector, terms, SENTENCE_LEXICAL_WEIGHT)
                                       for c in candidates])
             scores = best_sentence + RRF_TIE_BREAK * scores
+        if preferred:
+            scores = scores + self.settings.followup_article_bonus * np.array([c in preferred for c in candidates])
         order = np.argsort(-scores, kind="stable")
         hits: list[Hit] = []
         kept_vectors: list[np.ndarray] = []

@@ -148,3 +148,9 @@ def test_qa_chat_in_the_terminal_resolves_the_same_follow_up(seed_index, monkeyp
     assert "Kislyak" in output
     assert f"(understood as: Who led the US delegation?{CONTEXT_MARK}Budapest)" in output
     assert "Rood" in output.split("understood as")[1]
+
+
+def test_there_is_the_place_where_things_happened_not_the_country_that_acted():
+    history = [turn("Why did Germany send engineers to Kenya in 2016?", "to build a bridge")]
+    assert resolve("How long did the engineers stay there?", history, parse).question == \
+        "How long did the engineers stay in Kenya?"

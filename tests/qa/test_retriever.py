@@ -28,3 +28,20 @@ def test_each_stage_can_be_switched_off(seed_index, embedder):
     for switches in ({"dense": False}, {"lexical": False}, {"sentence_rescoring": False}):
         assistant = Assistant.load(seed_index, Settings(**switches), embedder=embedder)
         assert assistant.answer(question).hits
+
+
+def test_a_follow_up_prefers_the_article_it_leans_on_only_when_the_bonus_is_on(seed_index, embedder):
+    question = "When did the two sides meet?"
+    plain = Assistant.load(seed_index, Settings(), embedder=embedder)
+    leaning = Assistant.load(seed_index, Settings(followup_article_bonus=1.0), embedder=embedder)
+    docs = sorted(plain.documents)
+    unpreferred = plain.answer(question).hits
+    target = next(d for d in docs if d != unpreferred[0].chunk.doc_id)
+    assert [h.chunk.chunk_id for h in plain.answer_batch([question], prefer=[target])[0].hits] == \
+        [h.chunk.chunk_id for h in unpreferred]  # bonus 0: the preference changes nothing
+    hits = leaning.answer_batch([question], prefer=[target])[0].hits
+    n_target = sum(1 for c in leaning.data.chunks if c.doc_id == target)
+    assert {h.chunk.doc_id for h in hits[:min(n_target, len(hits))]} == {target}
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert [h.chunk.chunk_id for h in leaning.answer_batch([question], prefer=[None])[0].hits] == \
+        [h.chunk.chunk_id for h in unpreferred]
