@@ -6,7 +6,10 @@
 
 Each user is one browser tab: its own client and session, asking questions one after another. It reports
 errors (a failed call, or a reply without an answer message; there must be none), latency p50/p95/p99 as a user
-waits (queueing included), throughput, and the server's resident memory before and after. Bounded: loopback
+waits (queueing included), throughput, and the server's resident memory before and after. A reply the client
+library lost on its side (``gradio_client`` raises CancelledError when its stream reader finishes before the
+waiting call reads the last message) is counted apart, as ``client_dropped``, once the next reply shows that the
+server did answer it; if the next reply does not, it is an error. Bounded: loopback
 only, at most 64 users and 600 s; the server it starts is stopped at the end.
 """
 
@@ -46,6 +49,7 @@ class LoadReport:
     rss_start_mb: float | None = None  # the server's, after warm-up
     rss_end_mb: float | None = None
     rss_growth_mb: float | None = None
+    client_dropped: int = 0  # replies the server sent and the client library lost (see the module's docstring)
     error_samples: list[str] = field(default_factory=list)  # the first few, one line each
 
 
@@ -77,7 +81,9 @@ def _assistant_messages(result) -> int:
 
 
 def _user(url: str, questions: list[str], offset: int, deadline: float, latencies: list[float],
-          errors: list[str], lock: threading.Lock) -> None:
+          errors: list[str], lock: threading.Lock, dropped: list[int]) -> None:
+    from concurrent.futures import CancelledError
+
     from gradio_client import Client
 
     try:
@@ -86,23 +92,35 @@ def _user(url: str, questions: list[str], offset: int, deadline: float, latencie
         with lock:
             errors.append(f"connect: {type(error).__name__}: {' '.join(str(error).split())[:160]}")
         return
-    answered, i = 0, 0
+    answered, lost, i = 0, [], 0  # lost: questions whose reply the client library dropped, not yet accounted
     while time.monotonic() < deadline:
         question = questions[(offset + i) % len(questions)]
         i += 1
         started = time.perf_counter()
+        messages = None
         try:
             result = client.predict(question, api_name=CHAT_API)
-            problem = None if _assistant_messages(result) == answered + 1 else "no answer message in the reply"
+            messages = _assistant_messages(result)
+            problem = None if messages == answered + len(lost) + 1 else "no answer message in the reply"
+        except CancelledError:
+            lost.append(question)
+            continue
         except Exception as error:  # noqa: BLE001 - every failure counts, whatever it is
             problem = f"{type(error).__name__}: {' '.join(str(error).split())[:160]}"
         elapsed_ms = (time.perf_counter() - started) * 1000
         with lock:
             if problem is None:
                 latencies.append(elapsed_ms)
-                answered += 1
+                dropped[0] += len(lost)
+                answered += 1 + len(lost)
             else:
+                errors.extend(f"{q!r}: CancelledError" for q in lost)
                 errors.append(f"{question!r}: {problem}")
+                answered = answered if messages is None else messages  # count on from what the chat holds
+            lost = []
+    if lost:
+        with lock:
+            errors.extend(f"{q!r}: CancelledError" for q in lost)
     client.close()
 
 
@@ -116,11 +134,12 @@ def run_load(url: str, users: int = 16, seconds: float = 60.0, questions: list[s
     questions = gold_questions() if questions is None else questions
     latencies: list[float] = []
     errors: list[str] = []
+    dropped = [0]
     lock = threading.Lock()
     rss_start = rss_mb(pid) if pid is not None else None
     started = time.monotonic()
     deadline = started + seconds
-    threads = [threading.Thread(target=_user, args=(url, questions, u * 7, deadline, latencies, errors, lock),
+    threads = [threading.Thread(target=_user, args=(url, questions, u * 7, deadline, latencies, errors, lock, dropped),
                                 daemon=True) for u in range(users)]
     for thread in threads:
         thread.start()
@@ -133,13 +152,14 @@ def run_load(url: str, users: int = 16, seconds: float = 60.0, questions: list[s
     rss_end = rss_mb(pid) if pid is not None else None
     values = np.asarray(latencies or [np.nan])
     return LoadReport(
-        users=users, seconds=round(elapsed, 1), requests=len(latencies) + len(errors), errors=len(errors),
+        users=users, seconds=round(elapsed, 1), requests=len(latencies) + len(errors) + dropped[0],
+        errors=len(errors),
         latency_ms={name: round(float(np.percentile(values, q)), 1)
                     for name, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))},
         requests_per_second=round(len(latencies) / elapsed, 2),
         rss_start_mb=rss_start, rss_end_mb=rss_end,
         rss_growth_mb=None if pid is None else round(rss_end - rss_start, 1),
-        error_samples=errors[:5])
+        client_dropped=dropped[0], error_samples=errors[:5])
 
 
 def start_server(index_dir: Path) -> tuple[str, subprocess.Popen, Path]:
