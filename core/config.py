@@ -20,6 +20,7 @@ FEATURE_READER = "features"
 TRAINED_READER = "trained"  # the fine-tuned MiniLM shipped in qa/models/reader
 # 2: sentences split by rule, and spaCy's parse stored only for the feature reader (1 stored spaCy's sentences).
 INDEX_FORMAT_VERSION = 2
+READER_PRECISIONS = ("", "float32", "bfloat16", "int8")
 DenseIndexKind = Literal["auto", "flat", "hnsw", "ivf"]
 VectorDtype = Literal["float32", "float16", "pq"]
 _POSITIVE_INTEGERS = ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars",
@@ -44,6 +45,9 @@ class Settings:
     # sentence scores its cosine plus its share of the question's terms, up to about 2); 0: no preference.
     followup_article_bonus: float = 0.0
     reader: str = TRAINED_READER  # "trained:PATH", "features" or "transformers:NAME_OR_PATH"
+    # The trained reader's arithmetic: "" its own choice (reader.json: bfloat16 where the CPU computes it natively,
+    # float32 elsewhere), or "float32", "bfloat16" (float32 where not native) or "int8" (0.09 F1 lower).
+    reader_precision: str = ""
     abstain_threshold: float | None = None  # None: the value fitted with the reader's weights
     max_question_chars: int = 2000
     max_history_turns: int = 20
@@ -82,6 +86,9 @@ class Settings:
             raise InputError(f"chunk_overlap_sentences must be >= 0. Currently, it is {self.chunk_overlap_sentences}")
         if not (self.dense or self.lexical):
             raise InputError("at least one of dense and lexical retrieval must be on")
+        if self.reader_precision not in READER_PRECISIONS:
+            raise InputError(f"reader_precision must be one of {', '.join(map(repr, READER_PRECISIONS))}. "
+                             f"Currently, it is {self.reader_precision!r}")
         if not self.followup_article_bonus >= 0:
             raise InputError(f"followup_article_bonus must be >= 0. Currently, it is {self.followup_article_bonus!r}")
         if not self.fetch_seconds > 0:

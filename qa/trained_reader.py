@@ -115,9 +115,9 @@ class TrainedReader:
     @classmethod
     def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> TrainedReader:
         """``trained`` reads with the shipped model, ``trained:FOLDER`` with one made by ``eval.train_reader``."""
-        return cls(corpus, argument or None)
+        return cls(corpus, argument or None, settings.reader_precision or None)
 
-    def __init__(self, corpus: Corpus, folder: str | Path | None = None):
+    def __init__(self, corpus: Corpus, folder: str | Path | None = None, precision: str | None = None):
         self.corpus = corpus
         self.folder = SHIPPED if folder is None else Path(folder)
         meta = read_meta(self.folder)  # cheap, and a missing or damaged model fails when the assistant starts
@@ -125,7 +125,7 @@ class TrainedReader:
         inference = meta.get("inference", {})
         self.read_hits = int(inference.get("read_hits", READ_HITS))
         self.max_length = int(inference.get("max_length", MAX_LENGTH))
-        self.precision = str(inference.get("precision", PRECISION))
+        self.precision = precision or str(inference.get("precision", PRECISION))
         self._sentence_tokens: dict[int, int] = {}
         self._chunk_ranges, self._sentence_ranges = chunk_and_sentence_ranges(corpus.data)  # per article
 
@@ -150,6 +150,13 @@ class TrainedReader:
             if len(answers) >= top_k:
                 break
         return answers
+
+    @property
+    def arithmetic(self) -> str:
+        """What the model computes in on this CPU: bfloat16 asked for falls back to float32 where not native."""
+        if self.precision == "bfloat16":
+            return "bfloat16" if _bf16(self.precision) else "float32 (this CPU has no native bfloat16)"
+        return self.precision
 
     def confidence(self, candidate: SpanCandidate) -> float:
         logit = float(candidate.features @ self.weights) + self.bias

@@ -136,6 +136,8 @@ def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: l
     assistant = library.assistant
     # Load the embedder and spaCy now: the first user should not wait seconds for them.
     assistant.answer("What happened?")
-    print(f"serving {len(assistant.documents)} articles on http://{host}:{port}", flush=True)
+    arithmetic = getattr(assistant.reader, "arithmetic", None)  # the trained reader's, chosen for this CPU
+    print(f"serving {len(assistant.documents)} articles on http://{host}:{port}"
+          + (f" (the reader computes in {arithmetic})" if arithmetic else ""), flush=True)
     launch(library, host=host, port=port, auth=login, share=share, feedback=feedback)
     return 0

@@ -56,6 +56,18 @@ def test_it_declines_what_the_articles_do_not_say(assistant):
     assert response.citations  # the closest passages are still shown
 
 
+def test_the_precision_is_a_setting_and_float32_gives_the_answers_bfloat16_gives(seed_index, embedder, assistant):
+    exact = Assistant.load(seed_index, Settings(reader_precision="float32"), embedder=embedder)
+    assert exact.reader.arithmetic == "float32"
+    assert assistant.reader.arithmetic.startswith(("bfloat16", "float32 (this CPU has no native bfloat16)"))
+    for question in ("who led the Russian delegation in Budapest?", "When did Bush and Putin meet in Kennebunkport?"):
+        mine, theirs = exact.answer(question).answer, assistant.answer(question).answer
+        assert (mine.doc_id, mine.start, mine.end) == (theirs.doc_id, theirs.start, theirs.end)
+    with pytest.raises(InputError, match="reader_precision must be one of") as caught:
+        Settings(reader_precision="float8")
+    assert "\n" not in str(caught.value)
+
+
 def test_quality_floor_on_the_gold_tune_split(seed_index):
     from eval.runner import run_eval
 
