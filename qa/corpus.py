@@ -25,6 +25,8 @@ class Corpus:
     def __init__(self, data: IndexData):
         self.data = data
         self.doc_index = {d.doc_id: i for i, d in enumerate(data.documents)}
+        # Per article, its chunks' and sentences' global indices [first, last): derived once, read by every stage.
+        self.chunk_ranges, self.sentence_ranges = chunk_and_sentence_ranges(data)
         self.sentences = [Sentence(doc, start, end) for doc, analysis in enumerate(data.analyses)
                           for start, end in analysis.sentences]
         self.chunk_sentences = self._chunk_sentence_ranges()
@@ -40,9 +42,8 @@ class Corpus:
 
     def _chunk_sentence_ranges(self) -> list[tuple[int, int]]:
         """For each chunk, the global indices ``[first, last)`` of the sentences inside it."""
-        chunk_ranges, sentence_ranges = chunk_and_sentence_ranges(self.data)
         result: list[tuple[int, int]] = []
-        for (c0, c1), (s0, _), analysis in zip(chunk_ranges, sentence_ranges, self.data.analyses):
+        for (c0, c1), (s0, _), analysis in zip(self.chunk_ranges, self.sentence_ranges, self.data.analyses):
             for chunk in self.data.chunks[c0:c1]:
                 first, last = sentences_within(analysis.sentences, chunk.start, chunk.end)
                 result.append((s0 + first, s0 + last))

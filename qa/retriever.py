@@ -16,7 +16,6 @@ import numpy as np
 
 from core.config import Settings
 from core.records import Hit
-from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.corpus import Corpus
 
@@ -40,8 +39,6 @@ class Retriever:
         self.corpus = corpus
         self.data = corpus.data
         self.settings = settings
-        chunk_ranges, _ = chunk_and_sentence_ranges(self.data)
-        self._doc_chunks = {d.doc_id: range(*chunk_ranges[i]) for i, d in enumerate(self.data.documents)}
 
     def retrieve_batch(self, questions: list[str], vectors: np.ndarray, allowed: frozenset[int] | None = None,
                        prefer: list[str | None] | None = None) -> list[Retrieval]:
@@ -86,9 +83,10 @@ class Retriever:
 
     def _preferred(self, doc_id: str | None, allowed: frozenset[int] | None) -> frozenset[int]:
         """The chunk indices of the article a follow-up leans on, when the bonus is on and the window allows them."""
-        if doc_id is None or self.settings.followup_article_bonus == 0 or doc_id not in self._doc_chunks:
+        doc = None if doc_id is None else self.corpus.doc_index.get(doc_id)
+        if doc is None or self.settings.followup_article_bonus == 0:
             return frozenset()
-        return frozenset(i for i in self._doc_chunks[doc_id] if allowed is None or i in allowed)
+        return frozenset(i for i in range(*self.corpus.chunk_ranges[doc]) if allowed is None or i in allowed)
 
     def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int],
               preferred: frozenset[int] = frozenset()) -> list[Hit]:

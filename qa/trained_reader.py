@@ -25,7 +25,6 @@ from core.config import Settings
 from core.errors import InputError
 from core.records import Answer, Hit
 from embeddings.embedder import native_bf16
-from embeddings.index_store import chunk_and_sentence_ranges
 from embeddings.lexical import tokenize
 from qa.conversation import CONTEXT_MARK
 from qa.corpus import Corpus
@@ -127,7 +126,7 @@ class TrainedReader:
         self.max_length = int(inference.get("max_length", MAX_LENGTH))
         self.precision = precision or str(inference.get("precision", PRECISION))
         self._sentence_tokens: dict[int, int] = {}
-        self._chunk_ranges, self._sentence_ranges = chunk_and_sentence_ranges(corpus.data)  # per article
+        self._chunk_ranges, self._sentence_ranges = corpus.chunk_ranges, corpus.sentence_ranges  # per article
 
     def set_calibration(self, calibration: dict) -> None:
         if list(calibration.get("features", [])) != list(FEATURES):
