@@ -196,11 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         questions = [q for q in gold.questions if gold.format != FORMAT_QA or q.split != HELD_OUT_SPLIT]
         followups = make_followups(questions, _articles(gold, args.articles), load_nlp(), args.seed,
                                    args.per_article)
+        Path(args.out).write_text(json.dumps(as_gold_file(followups, args.gold), indent=1, ensure_ascii=False)
+                                  + "\n", encoding="utf-8")
     except (InputError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    Path(args.out).write_text(json.dumps(as_gold_file(followups, args.gold), indent=1, ensure_ascii=False) + "\n",
-                              encoding="utf-8")
     kinds = Counter(f.kind for f in followups)
     print(f"{len(followups)} follow-ups written to {args.out}: "
           + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))

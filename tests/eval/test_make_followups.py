@@ -58,4 +58,7 @@ def test_without_articles_the_command_says_so_in_one_line(tmp_path, capsys):
         {"id": "a", "question": "Who?", "answers": ["x"], "doc": "x.txt"}]}))
     assert main([str(gold), "--out", str(tmp_path / "out.json")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+    (tmp_path / "x.txt").write_text("An article.", encoding="utf-8")
+    assert main([str(gold), "--articles", str(tmp_path), "--out", str(tmp_path / "no" / "out.json")]) == 2
+    assert capsys.readouterr().err.strip().count("\n") == 0
     assert as_gold_file([], "x") == {"version": 1, "source": "x", "dialogues": []}
