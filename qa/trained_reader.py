@@ -264,20 +264,21 @@ class TrainedReader:
                     spans[key] = (margin, score, window_index)
         ranked = sorted(spans.items(), key=lambda item: -item[1][0])[:CANDIDATES]
         result = []
+        # Candidates share a few windows: each window's share of the question's particulars is counted once.
+        window_coverage = {i: coverage(asked, texts[w.doc].text[w.start:w.end]) for i, w in enumerate(windows)}
         for (doc, start, end), (margin, score, window_index) in ranked:
             window = windows[window_index]
+            text = texts[doc].text
             sentence = self._sentence_at(doc, start)
+            cosine, sentence_text = 0.0, None
             if sentence is not None:
                 s = self.corpus.sentences[sentence]
-                start, end = complete(texts[doc].text, start, end, (s.start, s.end))
-            cosine = float(self.corpus.data.sentence_vectors[sentence] @ vector) if sentence is not None else 0.0
-            text = self.corpus.data.documents[doc].text
-            sentence_text = text[self.corpus.sentences[sentence].start:self.corpus.sentences[sentence].end] \
-                if sentence is not None else text[start:end]
+                start, end = complete(text, start, end, (s.start, s.end))
+                cosine, sentence_text = float(self.corpus.data.sentence_vectors[sentence] @ vector), text[s.start:s.end]
             features = np.array([margin, score, best_null, math.log(window.rank), top_score - window.score, cosine,
                                  math.log(1 + len(text[start:end].split())), score - shared_null,
-                                 coverage(asked, sentence_text), coverage(asked, text[window.start:window.end]),
-                                 kind_match(kind, text[start:end])])
+                                 coverage(asked, text[start:end] if sentence_text is None else sentence_text),
+                                 window_coverage[window_index], kind_match(kind, text[start:end])])
             result.append(SpanCandidate(doc, start, end, self._chunk_at(doc, start, hits), features))
         return result
 
