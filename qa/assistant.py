@@ -152,8 +152,9 @@ class Assistant:
             analyses = [replace(a, context=c) for a, c in zip(analyses, contexts)]
         parse_ms = parse_seconds * 1000 / len(cleaned)
         front_ms = (time.perf_counter() - started) * 1000 / len(cleaned)  # parse and encode, overlapped
-        allowed = None if window is None else frozenset(
-            i for i, chunk in enumerate(self.data.chunks) if window.holds(self.documents[chunk.doc_id]))
+        allowed = None if window is None else frozenset(  # asked once an article, not once a passage
+            i for d, document in enumerate(self.data.documents) if window.holds(document)
+            for i in range(*self.corpus.chunk_ranges[d]))
         retrievals = self.retriever.retrieve_batch(cleaned, vectors, allowed, prefer)
         counted = None if window is None else window.count(self.documents.values())
         responses = []
