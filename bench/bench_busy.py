@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import DEFAULT_INDEX, GOLD, ROOT, emit, machine, percentiles, python, table
+from bench.common import DEFAULT_INDEX, GOLD, ROOT, emit, machine, percentiles, python, start_busy_loops, stop, table
 
 VARIANTS = {
     "default": {},
@@ -32,7 +32,6 @@ VARIANTS = {
     "spin10k": {"GOMP_SPINCOUNT": "10000"},
     "one": {"QA_THREADS": "1"},
 }
-LOOP = "while True: pass"
 TRAIN_DATA = ROOT.parent / "shared" / "qa-train" / "newsqa.json"
 NEIGHBOURS = ("quiet", "1 loop", "2 loops", "trainer")
 
@@ -42,7 +41,7 @@ def _start(neighbour: str, train_data: Path, scratch: Path) -> list[subprocess.P
     if neighbour == "quiet":
         return []
     if neighbour.endswith("loop") or neighbour.endswith("loops"):
-        return [subprocess.Popen([python(), "-c", LOOP]) for _ in range(int(neighbour.split()[0]))]
+        return start_busy_loops(int(neighbour.split()[0]))
     log = scratch / "trainer.log"
     trainer = subprocess.Popen(
         [python(), "-m", "eval.train_reader", "--data", str(train_data), "--out", str(scratch / "trainer"),
@@ -78,9 +77,7 @@ def measure(args) -> dict:
                     assistant.answer(question)
                     walls.append((time.perf_counter() - started) * 1000)
             finally:
-                for process in processes:
-                    process.kill()
-                    process.wait()
+                stop(processes)
             result[neighbour] = percentiles(walls)
     return result
 

