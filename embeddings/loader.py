@@ -16,7 +16,7 @@ from core.errors import DocumentError
 from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
-from embeddings.text_metadata import HEADLINE_WORDS, dateline_date, first_line, found_headline
+from embeddings.text_metadata import HEADLINE_WORDS, author_of, dateline_date, first_line, found_headline, source_of
 
 NAME_WORDS = 8  # an article without a headline is named by its file and this many of its first words
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
@@ -121,18 +121,20 @@ def document_of(data: bytes, doc_id: str, path: str, max_chars: int) -> Document
     if suffix in PAGE_SUFFIXES:
         page = extract_page(data, doc_id)
         return Document(doc_id=doc_id, path=path, title=page.title or title_of(page.text, doc_id), text=page.text,
-                        sha256=sha, published=page.published, source=page.source, author=page.author, url=page.url)
+                        sha256=sha, published=page.published, source=page.source or source_of(page.text),
+                        author=page.author or author_of(page.text), url=page.url)
     if suffix in PDF_SUFFIXES:
         pdf = extract_pdf(data, doc_id, max_chars)
         # The dateline, as for plain text; never the file's creation date, which a browser's "Save as PDF" sets
         # to the day of saving, years after the article.
         return Document(doc_id=doc_id, path=path, title=pdf.title or title_of(pdf.text, doc_id), text=pdf.text,
-                        sha256=sha, author=pdf.author, pages=pdf.pages, published=dateline_date(pdf.text))
+                        sha256=sha, author=pdf.author or author_of(pdf.text), source=source_of(pdf.text),
+                        pages=pdf.pages, published=dateline_date(pdf.text))
     text = decode_article(data, doc_id)
     if not text.strip():
         raise DocumentError(f"{doc_id}: is empty")
     return Document(doc_id=doc_id, path=path, title=title_of(text, doc_id), text=text, sha256=sha,
-                    published=dateline_date(text))
+                    published=dateline_date(text), source=source_of(text), author=author_of(text))
 
 
 def _article_files(root: Path) -> list[Path]:

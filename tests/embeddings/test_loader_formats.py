@@ -138,6 +138,18 @@ def test_a_pdf_is_dated_by_its_dateline_and_never_by_when_the_file_was_made(tmp_
     assert load_file(undated, undated.name, MAX).published is None
 
 
+def test_a_text_or_pdf_article_names_its_source_and_author_from_its_byline_and_dateline(tmp_path):
+    top = ("Harbour council backs the new ferry\n\nBy Ana Lind\n\nLEEFORD, Nov. 2, 2023 (Coast Wire) - The harbour "
+           "council voted on Thursday to fund a second ferry.")
+    text = tmp_path / "ferry.txt"
+    text.write_text(top + "\n\nThe ferry will run from May.\n", encoding="utf-8")
+    pdf = tmp_path / "ferry.pdf"
+    pdf.write_bytes(make_pdf([top, "The ferry will run from May."]))
+    for path in (text, pdf):
+        document = load_file(path, path.name, MAX)
+        assert (document.source, document.author, document.published) == ("Coast Wire", "Ana Lind", "2023-11-02")
+
+
 def test_a_pdf_without_a_title_is_titled_from_its_text(tmp_path):
     path = tmp_path / "untitled.pdf"
     path.write_bytes(make_pdf(["Russia, U.S. agree to continue dialogue\n" + ascii_paragraphs(

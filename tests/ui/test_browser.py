@@ -178,13 +178,13 @@ def test_an_example_click_asks_it_and_the_settings_change_sources_and_answers_sh
 
 
 def test_the_chat_s_date_window_keeps_undated_articles_marked_and_says_what_it_did(page, screenshots):
-    # 4 of the 5 seeds state no date we can read: a window that left them out answered "Not found" (issue 22).
+    # 3 of the 5 seeds state no date we can read: a window that left them out answered "Not found" (issue 22).
     page.get_by_text("Settings").click()
     since = page.locator("#qa-since textarea, #qa-since input").first
     since.fill("2013-01-01")
     since.press("Enter")
     time.sleep(1.0)  # the setting is saved by its own event
-    ask(page, "Who is the Russian defense minister?", "1 outside left out")
+    ask(page, "Who is the Russian defense minister?", "2 outside left out")
     # Other tests of this server may have added undated articles by now.
     expect(bots(page).last).to_contain_text(re.compile(r"0 articles inside, \d+ of unknown date kept"))
     expect(page.locator("#qa-sources .qa-source").first.locator(".qa-meta")).to_contain_text("date unknown")
