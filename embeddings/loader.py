@@ -16,7 +16,8 @@ from core.errors import DocumentError
 from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
-from embeddings.text_metadata import HEADLINE_WORDS, author_of, dateline_date, first_line, found_headline, source_of
+from embeddings.text_metadata import (HEADLINE_WORDS, author_of, dateline_date, first_line, found_headline,
+                                      source_of, without_dateline)
 
 NAME_WORDS = 8  # an article without a headline is named by its file and this many of its first words
 _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-32", b"\x00\x00\xfe\xff"),
@@ -78,7 +79,7 @@ def title_of(text: str, doc_id: str = "") -> str:
     words = first_line(text).split()
     if len(words) <= HEADLINE_WORDS[1]:
         return " ".join(words)
-    opening = " ".join(words[:NAME_WORDS]) + " …"
+    opening = " ".join(without_dateline(" ".join(words)).split()[:NAME_WORDS]) + " …"
     return f"{Path(doc_id).stem}: {opening}" if doc_id else opening
 
 

@@ -41,6 +41,9 @@ _MONTH_DAYS = (
 # 627 of 638 CNN stories (587 "CNN", the rest its partners'); the other 11 name none.
 _DATELINE_AGENCY = re.compile(r"^[\d/.:\s]*(?:[A-Z][\w.'’-]*(?:[\s,]+[A-Z][\w.'’-]*)*,?[^()\n]{0,30}?\s*)?"
                               r"\(([A-Z][\w&+.'’ -]{0,40}?)\)\s*(?:--|[-–—])")
+# A dateline opening a paragraph, up to its dash: "MOSCOW, August 8 (RIA Novosti) – ", "WASHINGTON (CNN) -- ".
+_DATELINE_OPENING = re.compile(r"^[A-Z][A-Z .'’-]+(?:,[^()\n–—-]{0,40}(?:\s*\([^()\n]{1,40}\))?"
+                               r"|\s*\([^()\n]{1,40}\))\s*(?:--|[-–—])\s+")
 # Where a dateline or a date line puts its date: before a dash, a parenthesis, a time or the end of the line
 # ("MOSCOW, Oct. 12, 2007 –", "12/10/2007 18:35", "September 23, 2009"), or after a line's "Posted", "Published".
 # A date followed by more of a sentence ("On April 6, 1994 a plane crashed") is an event the article reports: 18 of
@@ -86,6 +89,12 @@ def first_line(text: str) -> str:
     """The first non-empty line, stripped, at most 200 characters."""
     lines = top_lines(text)
     return lines[0][:200] if lines else ""
+
+
+def without_dateline(line: str) -> str:
+    """``line`` without the dateline that opens it: an article's first words, where it has no headline, are its
+    news, not the place and agency every story of that wire opens with."""
+    return line[_DATELINE_OPENING.match(line).end():] if _DATELINE_OPENING.match(line) else line
 
 
 def found_headline(text: str) -> str | None:

@@ -24,6 +24,7 @@ from pathlib import Path
 import gradio as gr
 
 from core.records import ARTICLE_SUFFIXES, KINDS
+from ui.examples import first_question_hint, fitting_examples
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
@@ -31,9 +32,6 @@ from ui.render import article_placeholder, conversation_markdown, sources_html
 from ui.session import MAX_SOURCES
 from ui.style import ARTICLE_JS, LIBRARY_JS, NOTE_JS, SOURCES_JS
 
-# Real first questions (none leans on an earlier one), short enough for their buttons.
-EXAMPLES = ["Who led the Russian delegation in Budapest?", "When will the Budapest talks take place?",
-            "When was the original CFE Treaty signed?", "What does Moscow say is the real aim of the shield?"]
 FEEDBACK_FILE = "feedback.jsonl"
 POLL_SECONDS = 1.0
 TITLE = "News QA"
@@ -57,7 +55,7 @@ class Page:
     chatbot: gr.Chatbot
     box: gr.Textbox
     notice: gr.HTML
-    examples: gr.Examples
+    examples: gr.Examples | None  # None where no example fits the library
     new_button: gr.Button
     export: gr.DownloadButton
     top_k: gr.Dropdown
@@ -96,6 +94,7 @@ def build_app(library: Library, feedback_path: Path | None = None):
 
 def _layout(chat_app: ChatApp) -> Page:
     settings = chat_app.library.assistant.settings
+    fitting = fitting_examples(list(chat_app.library.assistant.documents.values()))
     session = gr.State(None)
     saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=SAVED_SECRET)
     with gr.Column(elem_id="qa-header"):
@@ -108,12 +107,12 @@ def _layout(chat_app: ChatApp) -> Page:
             chatbot = gr.Chatbot(
                 label="Conversation", show_label=False, elem_id="qa-chat", height=560, buttons=[],
                 latex_delimiters=[], sanitize_html=True, feedback_options=("Like", "Dislike"), editable="user",
-                placeholder="**Ask about the news articles.** Type a question below or pick an example.")
+                placeholder=first_question_hint(fitting, chat_app.library.articles()))
             box = gr.Textbox(placeholder="Ask a question about the articles and press Enter", label="Question",
                              show_label=False, submit_btn="Ask", autofocus=True, elem_id="qa-question",
                              lines=1, max_lines=4)
             notice = gr.HTML("", label="Notice", elem_id="qa-notice")
-            examples = gr.Examples(EXAMPLES, inputs=[box], label="Examples (click one)")
+            examples = gr.Examples(fitting, inputs=[box], label="Examples (click one)") if fitting else None
             with gr.Row():
                 new_button = gr.Button("New conversation", size="sm", variant="secondary", elem_id="qa-new")
                 export = gr.DownloadButton("Export", value=None, size="sm", variant="secondary",
@@ -194,7 +193,8 @@ def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
                                                                    session)))
 
     page.box.submit(ask, [page.box, page.session], shown, api_visibility="private")
-    page.examples.load_input_event.then(ask, [page.box, page.session], shown, api_visibility="private")
+    if page.examples is not None:
+        page.examples.load_input_event.then(ask, [page.box, page.session], shown, api_visibility="private")
     page.chatbot.retry(retry, [page.session], shown, api_visibility="private")
     page.chatbot.edit(edit, [page.session], shown, api_visibility="private")
     api_ask = gr.Button(visible=False)

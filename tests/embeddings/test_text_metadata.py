@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.loader import load_paths
-from embeddings.text_metadata import author_of, dateline_date, headline_of, source_of
+from embeddings.text_metadata import author_of, dateline_date, headline_of, source_of, without_dateline
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -17,7 +17,8 @@ SEED_TITLES = {
     "000_0027d40a27e5cdba.txt": "000_0027d40a27e5cdba: In a statement obtained by BosNewsLife News Center …",
     "001_039291e9fa94fbe8.txt": "Russia, U.S. fail to agree on key issues at defense talks",
     "002_c6aa0806ec42fcf8.txt": "Russia, U.S. agree to continue dialogue on missile defense",
-    "003_4de95c55ef39965f.txt": "003_4de95c55ef39965f: MOSCOW, August 8 (RIA Novosti) – Russia’s Defense …",
+    # Its first words after the dateline ("MOSCOW, August 8 (RIA Novosti) – ") every story of that wire opens with.
+    "003_4de95c55ef39965f.txt": "003_4de95c55ef39965f: Russia’s Defense Ministry expressed hope on Thursday that …",
     "004_cdaeb251b5d86124.txt": "U.S., Russian Leaders Agree to Meet Again",
 }
 # 004's dateline has a year ("MOSCOW, Oct. 12, 2007 –"); 001's "12/10/2007 18:35 MOSCOW, October 12 (RIA
@@ -121,3 +122,14 @@ def test_a_headline_is_found_below_the_site_furniture(text, expected):
 ])
 def test_the_source_and_author_come_from_the_dateline_and_the_byline(text, source, author):
     assert (source_of(text), author_of(text)) == (source, author)
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("MOSCOW, August 8 (RIA Novosti) – Russia’s ministry spoke.", "Russia’s ministry spoke."),
+    ("WASHINGTON (CNN) -- There are no plans.", "There are no plans."),
+    ("MOSCOW, Oct. 12, 2007 – U.S. and Russian leaders met.", "U.S. and Russian leaders met."),
+    ("U.S. - Russia talks resume.", "U.S. - Russia talks resume."),  # no comma or agency: not a dateline
+    ("In a statement obtained in Budapest, the talks go on.", "In a statement obtained in Budapest, the talks go on."),
+])
+def test_a_title_from_first_words_leaves_out_the_dateline(line, expected):
+    assert without_dateline(line) == expected

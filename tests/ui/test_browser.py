@@ -15,6 +15,9 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.conftest import KISLYAK, REBUILD_WAIT_S, ROOT, WAIT_S
+from tests.ui.test_examples import BUDAPEST_EXAMPLES
+
+pytest_plugins = ["tests.live_server"]  # a second server, over four short articles of which one is on Budapest
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -333,3 +336,32 @@ def test_the_examples_are_first_questions_that_fit_their_buttons(page):
     assert buttons.count() >= 3
     for i in range(buttons.count()):
         assert buttons.nth(i).evaluate("b => b.scrollWidth <= b.clientWidth + 1"), buttons.nth(i).inner_text()
+
+
+def test_the_library_shows_the_source_and_date_each_seed_states(page, screenshots):
+    page.get_by_role("tab", name="Library").click()
+    rows = page.locator("#qa-library .qa-article-row")
+    # From "By Linda D. Kozaryn / American Forces Press Service" and "MOSCOW, Oct. 12, 2007 –".
+    expect(rows.filter(has_text="U.S., Russian Leaders Agree to Meet Again")).to_contain_text(
+        "American Forces Press Service · 12 Oct 2007")
+    # From "12/10/2007 18:35 MOSCOW, October 12 (RIA Novosti) -": the spelled-out day says which order.
+    expect(rows.filter(has_text="Russia, U.S. fail to agree on key issues")).to_contain_text(
+        "RIA Novosti · 12 Oct 2007")
+    expect(rows.filter(has_text="Russia, U.S. agree to continue dialogue")).to_contain_text("RIA Novosti · ")
+    shoot(page, screenshots, "13-library-sources-and-dates.png")
+
+
+def test_a_library_is_offered_only_the_examples_that_fit_it(browser, live_server, screenshots):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        other = context.new_page()
+        other.set_default_timeout(WAIT_MS)
+        other.goto(live_server.url)
+        other.locator("#qa-question textarea").wait_for()
+        buttons = other.locator("button", has_text=re.compile(r"\?$"))
+        expect(buttons).to_have_count(len(BUDAPEST_EXAMPLES))
+        assert sorted(buttons.all_inner_texts()) == sorted(BUDAPEST_EXAMPLES)
+        expect(other.locator("#qa-library-line")).to_contain_text("Answering from 4 articles")
+        shoot(other, screenshots, "14-examples-that-fit.png")
+    finally:
+        context.close()
