@@ -38,9 +38,29 @@ def escape_markdown(text: str) -> str:
     return folded.translate(_MARKDOWN_SAFE)
 
 
-def cite_mark(n: int) -> str:
-    """``[n]`` in a chat message: a link the page's script turns into "show source n" (keyboard reachable)."""
-    return f'<sup><a href="#source-{n}" class="qa-cite" title="Show source {n}">[{n}]</a></sup>'
+def cite_mark(citation: Citation) -> str:
+    """``[n]`` in a chat message: a link the page's script turns into "show source n" (keyboard reachable), and a
+    preview of its source (headline · source · date, and the words around the answer) that shows on hover or focus,
+    as cited-answer tools do. The preview is an element, not an attribute: the chat's sanitiser keeps only a few
+    attributes (``class``, ``href``)."""
+    n = citation.n
+    preview = escape_markdown(f"{source_line(citation)} — “{_around_answer(citation)}”")
+    return (f'<sup class="qa-cite-mark"><a href="#source-{n}" class="qa-cite">[{n}]</a>'
+            f'<span class="qa-preview">{preview}</span></sup>')
+
+
+def _around_answer(citation: Citation) -> str:
+    """About ``SNIPPET_CHARS`` of the passage around its answer (the passage's opening where it has none)."""
+    text = citation.text
+    if citation.answer_start is None or len(text) <= SNIPPET_CHARS:
+        return _snippet(text)
+    middle = (citation.answer_start + citation.answer_end) // 2
+    start = max(0, min(middle - SNIPPET_CHARS // 2, len(text) - SNIPPET_CHARS))
+    words = text[start:start + SNIPPET_CHARS].split()
+    # Whole words only: the first and last may be cut, unless the passage starts or ends there.
+    first, last = (0 if start == 0 else 1), (-1 if start + SNIPPET_CHARS < len(text) else len(words))
+    cut_end = start + SNIPPET_CHARS < len(text)
+    return ("… " if start else "") + " ".join(words[first:last]) + (" …" if cut_end else "")
 
 
 def question_markdown(question: str) -> str:
@@ -67,21 +87,23 @@ def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5)
     lines = []
     if response.answer is None:
         lines.append("**Not found in the articles.** These passages come closest:")
-        lines.append("\n".join(f"- {cite_mark(c.n)} “{escape_markdown(_snippet(c.text))}” "
+        lines.append("\n".join(f"- {cite_mark(c)} “{escape_markdown(_snippet(c.text))}” "
                                f"<small>{escape_markdown(short_title(c.title, CHAT_TITLE_CHARS))}</small>"
                                for c in response.citations[:3]))
     else:
         answer, n = response.answer, response.answer_citations[0]
+        cited = next(c for c in response.citations if c.n == n)
         doubt = "I am not sure: " if answer.score < sure else ""
-        lines.append(f"{doubt}**{escape_markdown(answer.text)}** {cite_mark(n)} {confidence_word(answer.score, sure)}")
+        lines.append(f"{doubt}**{escape_markdown(answer.text)}** {cite_mark(cited)} "
+                     f"{confidence_word(answer.score, sure)}")
         if turn.sentence is not None:
             start, end = answer.start - turn.sentence[0], answer.end - turn.sentence[0]
             sentence = _bold_span(turn.sentence_text, start, end, escape_markdown)
-            lines.append(f"> {sentence} {cite_mark(n)}")
-        cited = next(c for c in response.citations if c.n == n)
+            lines.append(f"> {sentence} {cite_mark(cited)}")
         lines.append(f'<span class="qa-src">{escape_markdown(source_line(cited))}</span>')
         if show_more and len(response.answers) > 1:
-            others = " · ".join(f"{escape_markdown(a.text)} {cite_mark(m)} {confidence_word(a.score, sure)}"
+            by_n = {c.n: c for c in response.citations}
+            others = " · ".join(f"{escape_markdown(a.text)} {cite_mark(by_n[m])} {confidence_word(a.score, sure)}"
                                 for a, m in zip(response.answers[1:], response.answer_citations[1:]))
             lines.append(f"Other possible answers: {others}")
     if turn.read_as is not None:

@@ -75,6 +75,17 @@ CSS = """
 #qa-chat details summary { cursor: pointer; }
 #qa-chat a.qa-cite { color: #2855a5; text-decoration: none; font-weight: 600; cursor: pointer; }
 #qa-chat a.qa-cite:hover, #qa-chat a.qa-cite:focus { text-decoration: underline; }
+/* [n] previews its source on hover or focus: headline · source · date, and the words around the answer. The
+   preview spans its message's width just under the line (the message is its containing block, so it is never cut
+   off at the chat's edge). */
+#qa-chat [data-testid="bot"] { position: relative; }
+#qa-chat sup.qa-cite-mark { position: static; vertical-align: super; top: auto; }
+#qa-chat .qa-preview { display: none; }
+#qa-chat sup.qa-cite-mark:hover > .qa-preview, #qa-chat a.qa-cite:focus + .qa-preview {
+  display: block; position: absolute; left: 8px; right: 8px; margin-top: 0.4em; z-index: 30; white-space: normal;
+  font-size: 0.8rem; font-weight: 400; line-height: 1.4; text-align: left; vertical-align: baseline;
+  color: var(--body-text-color); background: var(--background-fill-primary); border: 1px solid #c9d3e6;
+  border-radius: 6px; padding: 6px 8px; box-shadow: 0 2px 10px rgba(0, 0, 0, 0.18); pointer-events: none; }
 .qa-copy-message { font-size: 0.75rem; padding: 1px 8px; border-radius: 6px; border: 1px solid #c9d3e6;
                    background: white; cursor: pointer; vertical-align: top; }
 .qa-source.qa-focus { border-color: #2855a5; box-shadow: 0 0 0 2px rgba(40, 85, 165, 0.35); }
@@ -161,7 +172,8 @@ if (!window.qaChatListening) {
       return;
     }
     const message = bot.cloneNode(true);
-    message.querySelectorAll('details, button, .qa-cite, .qa-conf, .qa-read-as, .qa-window').forEach((n) => n.remove());
+    message.querySelectorAll('details, button, .qa-cite-mark, .qa-conf, .qa-read-as, .qa-window')
+      .forEach((n) => n.remove());
     const text = message.innerText.split('\\n').map((line) => line.trim()).filter(Boolean).join('\\n');
     copy(text, copyButton, 'Copy');
   }, true);

@@ -365,3 +365,20 @@ def test_a_library_is_offered_only_the_examples_that_fit_it(browser, live_server
         shoot(other, screenshots, "14-examples-that-fit.png")
     finally:
         context.close()
+
+
+def test_hovering_a_citation_previews_its_headline_source_date_and_the_words_around_the_answer(page, screenshots):
+    ask(page, "Who was Russia's defense minister at the October 2007 two-plus-two talks?", "Serdyukov")
+    mark = bots(page).last.locator("sup.qa-cite-mark").first
+    preview = mark.locator(".qa-preview")
+    expect(preview).to_be_hidden()
+    mark.locator("a.qa-cite").hover()
+    expect(preview).to_be_visible()
+    expect(preview).to_contain_text("U.S., Russian Leaders Agree to Meet Again · American Forces Press Service · "
+                                    "12 Oct 2007 — “")
+    expect(preview).to_contain_text("Serdyukov")
+    shoot(page, screenshots, "15-citation-preview.png")
+    page.mouse.move(5, 5)
+    expect(preview).to_be_hidden()
+    mark.locator("a.qa-cite").focus()  # from the keyboard too
+    expect(preview).to_be_visible()

@@ -9,7 +9,6 @@ from gradio_client import Client, handle_file
 
 from tests.conftest import KISLYAK, SEEDS
 from tests.ui.conftest import MAX_FILE_BYTES
-from ui.render import cite_mark
 
 BUDAPEST = "Who led the Russian delegation in Budapest?"
 BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
@@ -54,7 +53,9 @@ def test_chat_shows_the_answer_in_bold_in_its_sentence_with_a_citation_marker(bu
     _, (box, chat, sources, notice) = budapest
     assert box == "" and notice == ""
     message = last_message(chat)
-    assert re.match(rf"\*\*{KISLYAK}\*\* {re.escape(cite_mark(1))} <span class=\"qa-conf", message)
+    mark = re.match(rf"\*\*{KISLYAK}\*\* (<sup.*?</sup>) <span class=\"qa-conf", message).group(1)
+    assert re.fullmatch(r'<sup class="qa-cite-mark"><a href="#source-1" class="qa-cite">\[1\]</a>'
+                        r'<span class="qa-preview">[^<>]+</span></sup>', mark)
     assert re.search(rf"> The Russian delegation was to be led by (Deputy Foreign Minister )?<strong>{KISLYAK}</strong>",
                      message)
     assert re.search(r"<details><summary>details</summary>answered in \d+ ms", message)  # timings, folded away

@@ -64,11 +64,15 @@ def test_the_article_panel_holds_every_character_and_marks_the_cited_offsets():
 
 
 def test_the_answer_is_bold_inside_its_sentence_with_its_source_and_timings_only_under_details():
-    message = answer_markdown(shown("Ann *Star* Lee"))
+    turn = shown("Ann *Star* Lee")
+    message = answer_markdown(turn)
     first, quote, source, details = message.split("\n\n")
-    assert first == (f"**{escape_markdown('Ann *Star* Lee')}** {cite_mark(1)} "
+    mark = cite_mark(turn.response.citations[0])
+    assert first == (f"**{escape_markdown('Ann *Star* Lee')}** {mark} "
                      '<span class="qa-conf qa-likely" title="confidence 0.87">likely</span>')
-    assert html.unescape(quote) == f"> The clerk, <strong>Ann *Star* Lee</strong>, read it to the council. {cite_mark(1)}"
+    assert quote.endswith(mark)
+    assert html.unescape(quote.removesuffix(mark)) == ("> The clerk, <strong>Ann *Star* Lee</strong>, read it to the "
+                                                      "council. ")
     assert visible_text(source) == "Council <b>news</b>"  # the title, escaped: shown as typed
     assert details.startswith("<details><summary>details</summary>")
     assert visible_text(details).startswith("detailsanswered in 12 ms (finding passages 4 ms, reading 5 ms) · "
@@ -133,10 +137,28 @@ def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
     assert html.unescape(escaped) == raw
 
 
+def test_a_citation_mark_previews_its_source_and_the_words_around_the_answer():
+    before, after = "The council met for hours. " * 8, " Then everyone went home to sleep." * 8
+    passage = before + "The clerk, Ann <Lee>, read it." + after
+    cited = Citation(3, "c.txt", "Council *votes*", 0, len(passage), passage, passage.index("Ann"),
+                     passage.index("Ann") + len("Ann <Lee>"), 0.5, "2007-12-10", "City \"Wire\"")
+    mark = cite_mark(cited)
+    preview = re.fullmatch(r'<sup class="qa-cite-mark"><a href="#source-3" class="qa-cite">\[3\]</a>'
+                           r'<span class="qa-preview">([^<>]*)</span></sup>', mark).group(1)
+    assert not re.search(r"[<>*]", preview)  # article text is safe in the Markdown message
+    shown_text = html.unescape(preview)
+    assert shown_text.startswith('Council *votes* · City "Wire" · 10 Dec 2007 — “… ')
+    assert "The clerk, Ann <Lee>, read it." in shown_text and shown_text.endswith(" …”")
+    assert len(shown_text) < len(passage) / 2
+    # A short passage is quoted whole.
+    short = Citation(1, "c.txt", "T", 0, 9, "Ann read.", 0, 3, 0.5)
+    assert html.unescape(re.search(r'"qa-preview">([^<>]*)<', cite_mark(short)).group(1)) == "T — “Ann read.”"
+
+
 def test_an_abstention_says_not_found_and_lists_the_closest_passages():
     message = answer_markdown(shown(None))
     assert message.startswith("**Not found in the articles.**")
-    assert cite_mark(1) in message and cite_mark(2) in message
+    assert all(cite_mark(c) in message for c in shown(None).response.citations[:2])
     panel = sources_html(shown(None))
     assert "Not found in the articles" in panel and panel.count('class="qa-source"') == 2
 
