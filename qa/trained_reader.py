@@ -114,15 +114,16 @@ class TrainedReader:
     @classmethod
     def from_settings(cls, corpus: Corpus, settings: Settings, argument: str) -> TrainedReader:
         """``trained`` reads with the shipped model, ``trained:FOLDER`` with one made by ``eval.train_reader``."""
-        return cls(corpus, argument or None, settings.reader_precision or None)
+        return cls(corpus, argument or None, settings.reader_precision or None, settings.read_passages or None)
 
-    def __init__(self, corpus: Corpus, folder: str | Path | None = None, precision: str | None = None):
+    def __init__(self, corpus: Corpus, folder: str | Path | None = None, precision: str | None = None,
+                 read_hits: int | None = None):
         self.corpus = corpus
         self.folder = SHIPPED if folder is None else Path(folder)
         meta = read_meta(self.folder)  # cheap, and a missing or damaged model fails when the assistant starts
         self.set_calibration(meta.get("calibration") or NEUTRAL)
         inference = meta.get("inference", {})
-        self.read_hits = int(inference.get("read_hits", READ_HITS))
+        self.read_hits = read_hits or int(inference.get("read_hits", READ_HITS))
         self.max_length = int(inference.get("max_length", MAX_LENGTH))
         self.precision = precision or str(inference.get("precision", PRECISION))
         self._sentence_tokens: dict[int, int] = {}

@@ -68,6 +68,22 @@ def test_the_precision_is_a_setting_and_float32_gives_the_answers_bfloat16_gives
     assert "\n" not in str(caught.value)
 
 
+def test_how_many_passages_it_reads_is_a_setting(seed_index, embedder, assistant):
+    assert assistant.reader.read_hits == 4  # the shipped reader's own (reader.json)
+    fewer = Assistant.load(seed_index, Settings(read_passages=1), embedder=embedder)
+    assert fewer.reader.read_hits == 1
+    question = "who led the Russian delegation in Budapest?"
+    hits = fewer.answer(question).hits
+    vector = fewer.embedder.encode([question])[0]
+    # One passage read: every window lies in the first passage's article, around its best sentence.
+    windows = fewer.reader.windows(question, vector, hits, 120)
+    assert len(windows) == 1 and fewer.corpus.data.documents[windows[0].doc].doc_id == hits[0].chunk.doc_id
+    assert len(assistant.reader.windows(question, vector, hits, 120)) > 1
+    with pytest.raises(InputError, match="read_passages must be >= 0") as caught:
+        Settings(read_passages=-1)
+    assert "\n" not in str(caught.value)
+
+
 def test_quality_floor_on_the_gold_tune_split(seed_index):
     from eval.runner import run_eval
 
