@@ -34,6 +34,9 @@ class Document:
     author: str | None = None
     url: str | None = None
     pages: tuple[int, ...] = ()  # PDFs: the offset in ``text`` where each page starts; empty for other formats
+    # The rules that read it (embeddings.loader.parser_fingerprint): a file whose bytes and rules are unchanged is
+    # not read again on a rebuild. Not part of equality: new rules that read the same article re-embed nothing.
+    parser: str = field(default="", compare=False)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding ``offset``, or ``None`` when the document has no pages."""

@@ -337,6 +337,16 @@ def _link_target(index_dir: Path) -> str | None:
         return None
 
 
+def documents_read_before(index_dir: Path) -> dict[str, Document]:
+    """The index's documents by doc_id, as the loader's ``read_before``; empty where there is no readable index.
+    Only a shortcut: the loader takes one only where its file's bytes and parser are unchanged. It keeps the title
+    the indexer gave it (a first body line in place of site furniture), which a new read would give again."""
+    try:
+        return {d.doc_id: d for d in map(Document.from_json, _read_jsonl(Path(index_dir) / "documents.jsonl"))}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
 def read_index(index_dir: Path, settings: Settings) -> IndexData:
     """Load and check an index folder; raises IndexFolderError with the command that rebuilds it.
 

@@ -22,7 +22,8 @@ from embeddings.analysis import add_parse, analyse, body_blocks, sentences_withi
 from embeddings.chunker import Chunker
 from embeddings.cleaner import body_spans, is_boilerplate, line_key, repeated_lines
 from embeddings.embedder import Embedder
-from embeddings.index_store import IndexData, chunk_and_sentence_ranges, prepare_build, read_index, write_index
+from embeddings.index_store import (IndexData, chunk_and_sentence_ranges, documents_read_before, prepare_build,
+                                    read_index, write_index)
 from embeddings.lexical import LexicalIndex
 from embeddings.loader import load_paths, title_of
 
@@ -64,7 +65,7 @@ def index_paths(paths: list[Path], index_dir: Path, settings: Settings | None = 
                 embedder: Embedder | None = None) -> IndexReport:
     """Index every readable article under ``paths``; unreadable files are skipped and reported."""
     settings = Settings() if settings is None else settings
-    loaded = load_paths([Path(p) for p in paths], settings.max_file_bytes)
+    loaded = load_paths([Path(p) for p in paths], settings.max_file_bytes, documents_read_before(index_dir))
     if not loaded.documents:
         reasons = f" ({'; '.join(loaded.skipped[:3])})" if loaded.skipped else ""
         raise DocumentError(f"no readable articles ({KINDS}) in {', '.join(map(str, paths))}{reasons}")

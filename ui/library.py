@@ -300,7 +300,9 @@ class Library:
         return [d for d in documents if d.doc_id not in removed]
 
     def _load(self):
-        return load_paths([*self.folders, self.uploads], self._assistant.settings.max_file_bytes)
+        """The folders' articles now; a file unchanged since the index read it is not read again."""
+        assistant = self._assistant
+        return load_paths([*self.folders, self.uploads], assistant.settings.max_file_bytes, assistant.documents)
 
     def _removed(self) -> set[str]:
         try:

@@ -58,3 +58,52 @@ def test_bad_files_are_skipped_with_reasons_and_good_ones_kept(tmp_path):
 def test_missing_path_is_an_error(tmp_path):
     with pytest.raises(DocumentError, match="no such file or folder"):
         load_paths([tmp_path / "nope"], max_bytes=1000)
+
+
+def test_a_file_whose_bytes_and_parser_are_unchanged_is_not_read_again(tmp_path):
+    from dataclasses import replace
+
+    from embeddings.loader import parser_fingerprint
+    from tests.embeddings.format_fixtures import make_pdf, wordpress_blog
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "blog.html").write_text(wordpress_blog()[0], encoding="utf-8")
+    (folder / "ferry.pdf").write_bytes(make_pdf(["Harbour council backs the new ferry\nLEEFORD, Nov. 2, 2023 - "
+                                                 "The council voted to fund a second ferry."]))
+    (folder / "note.txt").write_text("Council votes\nThe council voted on Monday.\n", encoding="utf-8")
+    first = load_paths([folder], 5_000_000)
+    assert first.reused == [] and {d.parser for d in first.documents} == {parser_fingerprint()}
+    before = {d.doc_id: d for d in first.documents}
+
+    again = load_paths([folder], 5_000_000, before)
+    assert sorted(again.reused) == ["blog.html", "ferry.pdf", "note.txt"]
+    assert again.documents == first.documents
+    assert all(d.text is before[d.doc_id].text for d in again.documents)  # taken as it was, not parsed again
+
+    # Changed bytes, or a Document another parser made (older rules), are read again; a moved folder keeps the rest.
+    (folder / "note.txt").write_text("Council votes\nThe council voted on Tuesday.\n", encoding="utf-8")
+    before["blog.html"] = replace(before["blog.html"], parser="older rules")
+    moved = tmp_path / "moved"
+    folder.rename(moved)
+    third = load_paths([moved], 5_000_000, before)
+    assert third.reused == ["ferry.pdf"]
+    documents = {d.doc_id: d for d in third.documents}
+    assert "Tuesday" in documents["note.txt"].text
+    assert documents["blog.html"] == replace(first.documents[0], path=str(moved / "blog.html"))
+    assert {d.path for d in third.documents} == {str(moved / name) for name in ("blog.html", "ferry.pdf", "note.txt")}
+
+
+def test_qa_index_reads_again_only_what_changed(tmp_path, embedder):
+    from embeddings.index_store import documents_read_before
+    from embeddings.indexer import index_paths
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Council votes\nThe council voted on Monday to fund a ferry.\n", encoding="utf-8")
+    (folder / "b.txt").write_text("Bridge opens\nThe mayor opened the bridge on Saturday.\n", encoding="utf-8")
+    index_paths([folder], tmp_path / "index", embedder=embedder)
+    (folder / "b.txt").write_text("Bridge opens\nThe mayor opened the bridge on Sunday.\n", encoding="utf-8")
+    loaded = load_paths([folder], 5_000_000, documents_read_before(tmp_path / "index"))
+    assert loaded.reused == ["a.txt"]
+    assert documents_read_before(tmp_path / "nothing-here") == {}
