@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.errors import DocumentError
-from core.records import ARTICLE_SUFFIXES, PAGE_SUFFIXES, PDF_SUFFIXES, Document
+from core.records import ARTICLE_SUFFIXES, KINDS, PAGE_SUFFIXES, PDF_SUFFIXES, Document
 from embeddings.html_article import extract_page
 from embeddings.pdf_article import extract_pdf
 from embeddings.text_metadata import (HEADLINE_WORDS, author_of, dateline_date, first_line, found_headline,
@@ -31,6 +31,25 @@ _BOMS = (("utf-8-sig", b"\xef\xbb\xbf"), ("utf-32", b"\xff\xfe\x00\x00"), ("utf-
 # reads again only files whose bytes or rules changed (a PDF or a page takes 0.05-1 s; hashing its bytes, ~1 ms).
 _PARSER_MODULES = ("loader.py", "text_metadata.py", "html_article.py", "pdf_article.py")
 _PARSER_LIBRARIES = ("trafilatura", "pypdf")
+
+
+# Kinds people try to add that are not read here, named as people know them.
+_OTHER_KINDS = {".docx": "a Word document", ".doc": "a Word document", ".odt": "an OpenDocument text",
+                ".rtf": "a rich-text document", ".epub": "an e-book", ".pages": "a Pages document",
+                ".zip": "a zip archive"}
+
+
+def not_an_article(name: str, strict: bool = True) -> str | None:
+    """Why a file of this name cannot be added, in one line, or None where its kind is read. Not ``strict``
+    (a file named on the command line): only the kinds above, since a text file may have any name."""
+    suffix = Path(name).suffix.lower()
+    if suffix in ARTICLE_SUFFIXES or (not strict and suffix not in _OTHER_KINDS):
+        return None
+    if suffix in _OTHER_KINDS:
+        return (f"{name}: {_OTHER_KINDS[suffix]} can't be added; save it as PDF or plain text first (articles are "
+                f"{KINDS})")
+    kind = f"a {suffix} file" if suffix else "a file without an extension"
+    return f"{name}: {kind} can't be added (articles are {KINDS})"
 
 
 @dataclass
@@ -82,7 +101,7 @@ def decode_article(data: bytes, name: str) -> str:
         ) from None
 
 
-def _size(size: int) -> str:
+def readable_size(size: int) -> str:
     """A size as a reader of a web page says it: "101 bytes", "60 KB", "6.2 MB"."""
     if size < 1000:
         return f"{size} bytes"
@@ -119,18 +138,23 @@ def load_file(path: Path, doc_id: str, max_bytes: int, read_before: Document | N
     except UnicodeEncodeError:  # undecodable bytes in the name: it could not be written to the index or shown
         raise DocumentError(f"{doc_id.encode('utf-8', 'backslashreplace').decode()}: the file name is not UTF-8; "
                             f"rename the file") from None
+    if not_an_article(doc_id, strict=False):
+        raise DocumentError(not_an_article(doc_id, strict=False))
     try:
         if not path.is_file():  # a pipe or a device would block or never end
             raise DocumentError(f"{doc_id}: is not a regular file", plain=f"{doc_id}: is not a file")
         size = path.stat().st_size
         if size > max_bytes:
+            # "is 5 MB; an article may be at most 5 MB" would read as no reason at all.
+            said = readable_size(size) if readable_size(size) != readable_size(max_bytes) else f"{size:,} bytes"
             raise DocumentError(f"{doc_id}: is {size:,} bytes, over the {max_bytes:,}-byte limit for one article",
-                                plain=f"{doc_id}: is {_size(size)}; an article may be at most {_size(max_bytes)}")
+                                plain=f"{doc_id}: is {said}; an article may be at most {readable_size(max_bytes)}")
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)  # the file may have grown since stat()
         if len(data) > max_bytes:
             raise DocumentError(f"{doc_id}: is over the {max_bytes:,}-byte limit for one article",
-                                plain=f"{doc_id}: is larger than {_size(max_bytes)}, the most an article may be")
+                                plain=f"{doc_id}: is larger than {readable_size(max_bytes)}, the most an article "
+                                      f"may be")
     except OSError as error:
         raise DocumentError(f"{doc_id}: cannot be read ({error.strerror or error})") from None
     if not data.strip():

@@ -98,7 +98,7 @@ def launch(library, *, host: str, port: int, auth: tuple[str, str] | None = None
     app = build_app(library, feedback_path=feedback)
     app.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     app.launch(server_name=host, server_port=port, auth=auth, share=share, show_error=False, quiet=True,
-               footer_links=[], css=CSS, theme=theme(), blocked_paths=sorted(blocked), max_file_size=max_file,
+               footer_links=[], css=CSS, theme=theme(), blocked_paths=sorted(blocked),
                app_kwargs={"middleware": [guard]}, prevent_thread_lock=not block)
     return app
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import DocumentError
-from core.records import ARTICLE_SUFFIXES, KINDS
-from embeddings.loader import load_file
+from embeddings.loader import load_file, not_an_article
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -43,8 +42,8 @@ def safe_name(original: str) -> str:
 
 def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> None:
     """Raise DocumentError (one line, naming the file) unless ``path`` may join the library as ``name``."""
-    if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
-        raise DocumentError(f"{name}: only {KINDS} articles can be added")
+    if not_an_article(name):
+        raise DocumentError(not_an_article(name))
     if name in existing:
         raise DocumentError(f"{name}: an article of that name is already in the library; rename the file to add it")
     load_file(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own checks

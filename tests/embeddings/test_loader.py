@@ -107,3 +107,17 @@ def test_qa_index_reads_again_only_what_changed(tmp_path, embedder):
     loaded = load_paths([folder], 5_000_000, documents_read_before(tmp_path / "index"))
     assert loaded.reused == ["a.txt"]
     assert documents_read_before(tmp_path / "nothing-here") == {}
+
+
+def test_a_document_of_a_kind_not_read_here_is_named_plainly_and_a_text_file_of_any_name_is_read(tmp_path):
+    word, rich, notes = tmp_path / "report.docx", tmp_path / "memo.rtf", tmp_path / "NOTES"
+    word.write_bytes(b"PK\x03\x04" + b"\x00" * 50)
+    rich.write_text("{\\rtf1 The council voted.}", encoding="utf-8")
+    notes.write_text("Council notes\nThe council voted on Monday.\n", encoding="utf-8")
+    result = load_paths([word, rich, notes], 5_000_000)
+    assert [d.doc_id for d in result.documents] == ["NOTES"]
+    assert result.skipped == [
+        "report.docx: a Word document can't be added; save it as PDF or plain text first (articles are .txt, .md, "
+        ".html, .htm, .pdf)",
+        "memo.rtf: a rich-text document can't be added; save it as PDF or plain text first (articles are .txt, .md, "
+        ".html, .htm, .pdf)"]

@@ -382,3 +382,18 @@ def test_hovering_a_citation_previews_its_headline_source_date_and_the_words_aro
     expect(preview).to_be_hidden()
     mark.locator("a.qa-cite").focus()  # from the keyboard too
     expect(preview).to_be_visible()
+
+
+def test_every_refusal_is_the_library_s_own_note_in_the_label_s_units(page, screenshots, tmp_path):
+    page.get_by_role("tab", name="Library").click()
+    expect(page.locator("#qa-upload")).to_contain_text("up to 50 KB each")
+    word = tmp_path / "minutes.docx"
+    word.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
+    long = tmp_path / "long.txt"
+    long.write_text("Harbour news\n" + "The quay opens in June. " * 3000, encoding="utf-8")  # 72,013 bytes
+    page.locator("#qa-upload input[type=file]").set_input_files([str(word), str(long)])
+    note = page.locator("#qa-library-note")
+    expect(note).to_contain_text("minutes.docx: a Word document can't be added; save it as PDF or plain text first")
+    expect(note).to_contain_text("long.txt: is 72 KB; an article may be at most 50 KB")
+    expect(page.locator(".toast-body, [data-testid='toast-body']")).to_have_count(0)  # no passing toast of Gradio's
+    shoot(page, screenshots, "16-refusals-in-one-place.png")

@@ -33,7 +33,8 @@ def test_good_files_are_saved_whole_and_bad_ones_refused_one_line_each(tmp_path)
     assert result.saved == ["good.txt", "notes.md"]
     assert (folder / "good.txt").read_text(encoding="utf-8") == "Rain fell in Oslo on Monday.\n"
     assert len(result.refused) == 6 and all("\n" not in reason for reason in result.refused)
-    assert result.refused[0] == "report.docx: only .txt, .md, .html, .htm, .pdf articles can be added"
+    assert result.refused[0] == ("report.docx: a Word document can't be added; save it as PDF or plain text first "
+                                 "(articles are .txt, .md, .html, .htm, .pdf)")
     # In plain words for the web page: no exception names, NUL bytes, encodings' names or shell commands.
     assert result.refused[1] == "broken.pdf: the PDF is damaged and cannot be read"
     assert result.refused[2] == "blob.txt: is not a text file, so no article can be read from it"
