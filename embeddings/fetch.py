@@ -113,6 +113,8 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
     if len(data) > limit:
         raise DocumentError(f"{url}: is over the {limit:,}-byte limit for one article")
     path = folder / page_name(url)
+    # Where it came from, as browsers mark a saved page ("saved from url=(0042)https://…"): the library links back.
+    data = saved_from_mark(url) + data
     # Read it as the index will before saving it: a page without article text (or a body still compressed) would
     # otherwise stay in the folder, never listed, so nobody could remove it.
     try:
@@ -126,6 +128,11 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
     except OSError as error:
         raise DocumentError(f"{url}: could not be saved into {folder} ({error.strerror or error})") from None
     return path
+
+
+def saved_from_mark(url: str) -> bytes:
+    """The comment a browser puts atop a page it saves; html_article reads the address back from it."""
+    return f"<!-- saved from url=({len(url):04d}){url} -->\n".encode()
 
 
 def _read_body(response, limit: int, deadline: _Deadline) -> bytes:

@@ -21,6 +21,7 @@ _BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", 
 # news brief is a sentence, so fewer words than this is no article.
 MIN_ARTICLE_WORDS = 8
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SAVED_FROM = re.compile(r"<!-- saved from url=\(\d+\)(https?://[^\s<>\"]+?) -->")
 # Inline ads and sponsored boxes that trafilatura keeps when they sit inside the article's container (it drops
 # the common "ad-slot" kinds itself): pruned by the words ad networks and templates put in class and id names.
 _AD_WORDS = ("advert", "sponsor", "promo", "gpt-ad", "dfp-", "outbrain", "taboola")
@@ -84,7 +85,13 @@ def extract_page(data: bytes, name: str) -> PageArticle:
         raise DocumentError(f"{name}: no article text was found in the page")
     return PageArticle(text=text, title=metadata_line(result.title), published=_date(result.date),
                        author=metadata_line(result.author), source=metadata_line(result.sitename),
-                       url=metadata_line(result.url))
+                       url=metadata_line(result.url) or _saved_from(html))
+
+
+def _saved_from(html: str) -> str | None:
+    """The address a browser (or ``qa index URL``) noted atop a page it saved: ``<!-- saved from url=(0042)… -->``."""
+    match = _SAVED_FROM.search(html, 0, 2048)
+    return match.group(1) if match else None
 
 
 def _date(value: str | None) -> str | None:

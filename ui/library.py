@@ -63,6 +63,7 @@ class Article:
     passages: int
     added: float | None  # when its file was saved (seconds since the epoch), if it can be told
     uploaded: bool  # in the uploads folder, so removing it deletes the file
+    url: str | None = None  # the address a fetched page came from
 
 
 @dataclass
@@ -110,7 +111,8 @@ class Library:
     # What is in it.
 
     def articles(self) -> list[Article]:
-        """Every article the chat answers from now, by title; computed once per loaded index."""
+        """Every article the chat answers from now, the newest added first (what a person just added is at the
+        top), then by title; computed once per loaded index."""
         assistant = self._assistant
         if self._catalog is not None and self._catalog[0] is assistant:
             return self._catalog[1]
@@ -125,8 +127,8 @@ class Library:
                 added = None
             rows.append(Article(document.doc_id, document.title, document.source, document.published,
                                 passages.get(document.doc_id, 0), added,
-                                os.path.dirname(path) == uploads))
-        rows.sort(key=lambda a: (a.title.casefold(), a.doc_id))
+                                os.path.dirname(path) == uploads, document.url))
+        rows.sort(key=lambda a: (-(a.added or 0.0), a.title.casefold(), a.doc_id))
         self._catalog = (assistant, rows)
         return rows
 

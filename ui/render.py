@@ -13,6 +13,7 @@ import html
 import string
 from collections import Counter
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from core.records import Citation, Document, Response
 from ui.library import Article, Job
@@ -314,11 +315,20 @@ def library_html(articles: list[Article], query: str = "", can_remove: bool = Tr
                   f'aria-label="Remove {escape(article.title)}">Remove</button>' if can_remove else "")
         rows.append(f'<li class="qa-article-row"><div class="qa-row-text"><div class="qa-title">'
                     f'{escape(article.title)}</div><div class="qa-meta">{_known(" · ".join(m for m in meta if m))}'
-                    f'<code>{escape(article.doc_id)}</code></div></div>{remove}</li>')
+                    f'<code>{escape(article.doc_id)}</code>{_address_link(article.url)}</div></div>{remove}</li>')
     more = (f'<div class="qa-hint">{len(found) - limit:,} more: search to narrow the list.</div>'
             if len(found) > limit else "")
     return (f'<div class="qa-library"><div class="qa-label">{count}</div>'
             f'<ul class="qa-article-list">{"".join(rows)}</ul>{more}</div>')
+
+
+def _address_link(url: str | None) -> str:
+    """" · from example.com", linking to the page a fetched article came from; only http(s) addresses are links."""
+    parsed = urlsplit(url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        return ""
+    return (f' · from <a class="qa-from" href="{escape(url)}" target="_blank" rel="noopener noreferrer nofollow">'
+            f'{escape(parsed.hostname)}</a>')
 
 
 def notice_html(message: str, kind: str = "error") -> str:

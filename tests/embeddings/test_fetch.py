@@ -12,7 +12,8 @@ import pytest
 
 from core.config import Settings
 from core.errors import DocumentError
-from embeddings.fetch import check_url, fetch_page, page_name
+from embeddings.fetch import check_url, fetch_page, page_name, saved_from_mark
+from embeddings.loader import load_file
 from tests.conftest import ROOT
 
 ARTICLE = ("<html><head><title>Talks resume in Budapest</title><meta property='og:site_name' content='Desk'>"
@@ -79,9 +80,13 @@ def test_a_loopback_page_is_refused_unless_private_urls_are_allowed(site, tmp_pa
     with pytest.raises(DocumentError, match="private or loopback address.*QA_ALLOW_PRIVATE_URLS=1"):
         fetch_page(f"{site}/article", tmp_path)
     saved = fetch_page(f"{site}/article", tmp_path, ALLOWED)
-    assert saved.parent == tmp_path and saved.suffix == ".html" and saved.read_bytes() == ARTICLE
+    # The page as served, under the mark a browser puts atop a page it saves: the library links back to it.
+    assert saved.parent == tmp_path and saved.suffix == ".html"
+    assert saved.read_bytes() == saved_from_mark(f"{site}/article") + ARTICLE
+    assert load_file(saved, saved.name, 5_000_000).url == f"{site}/article"
     assert saved.name == page_name(f"{site}/article") and not list(tmp_path.glob(".*.part"))
-    assert fetch_page(f"{site}/moved", tmp_path, ALLOWED).read_bytes() == ARTICLE  # a redirect inside is followed
+    moved = fetch_page(f"{site}/moved", tmp_path, ALLOWED)  # a redirect inside is followed
+    assert moved.read_bytes().endswith(ARTICLE)
 
 
 @pytest.mark.parametrize("url, message", [

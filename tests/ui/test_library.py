@@ -51,6 +51,7 @@ def test_an_added_article_is_saved_beside_the_index_and_answerable_after_indexin
     assert answer.doc_id == "bergen.txt" and "Ingrid Solheim" in answer.text
     row = next(a for a in library.articles() if a.doc_id == "bergen.txt")
     assert row.uploaded and row.passages >= 1 and row.added is not None and row.title == "Harbour news from Bergen"
+    assert library.articles()[0] == row  # what a person just added is at the top of the list
 
 
 def test_a_removed_upload_can_be_undone_until_it_is_forgotten_and_then_its_file_is_gone(library_parts, bergen):

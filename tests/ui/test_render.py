@@ -130,6 +130,15 @@ def test_library_search_finds_a_word_of_the_text_not_only_of_the_title():
     assert "0 of 2 articles match" in library_html(rows, "missile")  # without the texts: names only
 
 
+def test_the_library_links_a_fetched_page_to_its_address_and_nothing_else():
+    rows = [Article("a.html", "Talks", None, None, 3, 2.0, True, 'https://news.example/a?x=1&y="2"'),
+            Article("b.html", "Harvest", None, None, 2, 1.0, True, "javascript:alert(1)")]
+    panel = library_html(rows)
+    assert (' · from <a class="qa-from" href="https://news.example/a?x=1&amp;y=&quot;2&quot;" target="_blank" '
+            'rel="noopener noreferrer nofollow">news.example</a>') in panel
+    assert "javascript:" not in panel and panel.count('class="qa-from"') == 1
+
+
 def test_markdown_and_maths_characters_in_article_text_are_never_formatting():
     raw = "*bold* _it_ [link](http://x.y) # head $$x$$ <b> `code` 1. item | a ~ b"
     escaped = escape_markdown(raw)
