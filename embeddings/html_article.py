@@ -77,6 +77,8 @@ def extract_page(data: bytes, name: str) -> PageArticle:
         result = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False,
                                              include_tables=False, prune_xpath=PRUNE_ADS,
                                              date_extraction_params={"original_date": True})
+    except MemoryError:  # the reader's limit (read_apart), not a page that cannot be parsed
+        raise
     except Exception as error:  # noqa: BLE001 - whatever the parser trips on, the page is skipped, not the run
         raise DocumentError(f"{name}: the page could not be parsed ({type(error).__name__})",
                             plain=f"{name}: the page could not be read") from None

@@ -73,7 +73,7 @@ def _extract(data: bytes, name: str, max_chars: int, expands_too_far: DocumentEr
             if length > max_chars:
                 raise DocumentError(f"{name}: its text runs past the {max_chars:,}-character limit for one article")
         metadata = reader.metadata
-    except DocumentError:
+    except (DocumentError, MemoryError):  # out of memory is the reader's limit (read_apart), not a damaged file
         raise
     except LimitReachedError:
         raise expands_too_far from None

@@ -91,6 +91,9 @@ class Library:
         self._refusal: str | None = None
         self._checked = False
         self._catalog: tuple[object, list[Article]] | None = None
+        # Uploads as they were read apart when saved (ui/uploads.py): a rebuild does not read them again here.
+        self._read_apart: dict[str, Document] = {}
+        self._read_apart_lock = threading.Lock()
         # Removals not undone by the last start were final: their sessions are gone. One made just before a crash
         # may still be in the index: it is not foreign to these folders, and the start's sync drops it.
         trash = self.uploads / TRASH_FOLDER
@@ -175,6 +178,8 @@ class Library:
             return None, UploadResult(refused=[refusal])
         existing = set(self._assistant.documents) | self._queued_names()
         result = save_uploads(files, self.uploads, existing, self._assistant.settings.max_file_bytes)
+        with self._read_apart_lock:
+            self._read_apart.update(result.read)
         if not result.saved:
             return None, result
         number = self._submit(f"Added {_names(result.saved)} — you can ask about "
@@ -304,7 +309,10 @@ class Library:
     def _load(self):
         """The folders' articles now; a file unchanged since the index read it is not read again."""
         assistant = self._assistant
-        return load_paths([*self.folders, self.uploads], assistant.settings.max_file_bytes, assistant.documents)
+        with self._read_apart_lock:  # once indexed, an upload is read back from the index (and its text freed here)
+            self._read_apart = {k: d for k, d in self._read_apart.items() if k not in assistant.documents}
+            read_before = {**self._read_apart, **assistant.documents}
+        return load_paths([*self.folders, self.uploads], assistant.settings.max_file_bytes, read_before)
 
     def _removed(self) -> set[str]:
         try:

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.errors import DocumentError
-from embeddings.loader import load_file, not_an_article
+from core.records import Document
+from embeddings.loader import not_an_article
+from embeddings.read_apart import load_file_apart
 
 MAX_NAME_CHARS = 120
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -25,6 +27,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 class UploadResult:
     saved: list[str] = field(default_factory=list)  # file names, as doc_ids in the first sources folder
     refused: list[str] = field(default_factory=list)  # one-line reasons, one per file left out
+    read: dict[str, Document] = field(default_factory=dict)  # what each saved file was read as: not read again
 
 
 def safe_name(original: str) -> str:
@@ -40,13 +43,14 @@ def safe_name(original: str) -> str:
     return f"{stem[:MAX_NAME_CHARS]}.{suffix}" if dot else stem[:MAX_NAME_CHARS]
 
 
-def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> None:
-    """Raise DocumentError (one line, naming the file) unless ``path`` may join the library as ``name``."""
+def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> Document:
+    """What ``path`` reads as, joining the library as ``name``; DocumentError (one line, naming the file) where it
+    may not. A PDF or a page is read in a separate process with a time and a memory limit (read_apart)."""
     if not_an_article(name):
         raise DocumentError(not_an_article(name))
     if name in existing:
         raise DocumentError(f"{name}: an article of that name is already in the library; rename the file to add it")
-    load_file(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own checks
+    return load_file_apart(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own
 
 
 def save_uploads(files: list[str | Path], folder: Path, existing: set[str], max_bytes: int) -> UploadResult:
@@ -60,7 +64,7 @@ def save_uploads(files: list[str | Path], folder: Path, existing: set[str], max_
         path = Path(file)
         name = safe_name(path.name)
         try:
-            check_upload(path, name, taken, max_bytes)
+            document = check_upload(path, name, taken, max_bytes)
             _save(path.read_bytes(), folder / name)
         except DocumentError as error:
             result.refused.append(error.plain)
@@ -70,6 +74,7 @@ def save_uploads(files: list[str | Path], folder: Path, existing: set[str], max_
             continue
         taken.add(name)
         result.saved.append(name)
+        result.read[name] = document
     return result
 
 

@@ -239,3 +239,22 @@ def test_a_folder_of_pages_and_pdfs_loads_beside_text(tmp_path):
     assert result.skipped == []
     assert [d.doc_id for d in result.documents] == ["news_site_json_ld.html", "note.txt", "split_by_ads.html",
                                                     "talks.pdf", "wordpress_blog.html"]
+
+
+def test_a_stranger_s_file_is_read_apart_within_a_time_and_a_memory_limit(tmp_path):
+    from embeddings.read_apart import load_file_apart
+
+    ferry = tmp_path / "ferry.pdf"
+    ferry.write_bytes(make_pdf(["Harbour council backs the new ferry\nLEEFORD, Nov. 2, 2023 - The harbour council "
+                                "voted on Thursday to fund a second ferry.", "The ferry will run from May."]))
+    assert load_file_apart(ferry, ferry.name, MAX) == load_file(ferry, ferry.name, MAX)  # the same Document
+    slow = tmp_path / "slow.pdf"  # 100,000 text operators: seconds of pypdf's work before any cap can say no
+    slow.write_bytes(_pdf_with(b"BT /F1 12 Tf 72 720 Td " + b"(Budapest talks ) Tj " * 100_000 + b"ET"))
+    with pytest.raises(DocumentError, match=r"^slow\.pdf: took longer than 0\.5 s to read, so it was left out$"):
+        load_file_apart(slow, slow.name, MAX, seconds=0.5)
+    heavy = tmp_path / "heavy.pdf"  # 25 MB of zeros, under the 30 MB cap on what its pages may expand to
+    heavy.write_bytes(_pdf_with(b"0" * 25_000_000))
+    with pytest.raises(DocumentError, match=r"^heavy\.pdf: needs more than 0\.08 GB of memory to read") as caught:
+        load_file_apart(heavy, heavy.name, MAX, memory_bytes=80_000_000)
+    assert caught.value.plain == "heavy.pdf: is too large to read, so it was not added"
+    assert load_file_apart(ferry, ferry.name, MAX).published == "2023-11-02"  # and the next file reads as ever

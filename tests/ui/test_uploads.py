@@ -68,3 +68,19 @@ def test_two_uploads_with_the_same_name_keep_the_first(tmp_path):
     result = save_uploads(files, folder, existing=set(), max_bytes=1000)
     assert result.saved == ["same.txt"] and len(result.refused) == 1
     assert (folder / "same.txt").read_text(encoding="utf-8") == "First.\n"
+
+
+def test_an_uploaded_pdf_is_read_apart_once_and_a_rebuild_takes_it_as_read(tmp_path):
+    from embeddings.loader import load_paths
+    from tests.embeddings.format_fixtures import make_pdf
+
+    incoming, folder = tmp_path / "incoming", tmp_path / "uploads"
+    incoming.mkdir()
+    folder.mkdir()
+    pdf = incoming / "ferry.pdf"
+    pdf.write_bytes(make_pdf(["Harbour council backs the new ferry\nLEEFORD, Nov. 2, 2023 - The harbour council "
+                              "voted on Thursday to fund a second ferry."]))
+    result = save_uploads([pdf], folder, existing=set(), max_bytes=100_000)
+    assert result.saved == ["ferry.pdf"] and result.read["ferry.pdf"].published == "2023-11-02"
+    loaded = load_paths([folder], 100_000, result.read)
+    assert loaded.reused == ["ferry.pdf"] and loaded.documents[0].path == str(folder / "ferry.pdf")
