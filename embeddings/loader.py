@@ -138,8 +138,8 @@ def load_file(path: Path, doc_id: str, max_bytes: int, read_before: Document | N
     except UnicodeEncodeError:  # undecodable bytes in the name: it could not be written to the index or shown
         raise DocumentError(f"{doc_id.encode('utf-8', 'backslashreplace').decode()}: the file name is not UTF-8; "
                             f"rename the file") from None
-    if not_an_article(doc_id, strict=False):
-        raise DocumentError(not_an_article(doc_id, strict=False))
+    if refusal := not_an_article(doc_id, strict=False):
+        raise DocumentError(refusal)
     try:
         if not path.is_file():  # a pipe or a device would block or never end
             raise DocumentError(f"{doc_id}: is not a regular file", plain=f"{doc_id}: is not a file")

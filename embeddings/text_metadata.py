@@ -94,7 +94,8 @@ def first_line(text: str) -> str:
 def without_dateline(line: str) -> str:
     """``line`` without the dateline that opens it: an article's first words, where it has no headline, are its
     news, not the place and agency every story of that wire opens with."""
-    return line[_DATELINE_OPENING.match(line).end():] if _DATELINE_OPENING.match(line) else line
+    opening = _DATELINE_OPENING.match(line)
+    return line[opening.end():] if opening else line
 
 
 def found_headline(text: str) -> str | None:
@@ -173,8 +174,8 @@ def source_of(text: str) -> str | None:
     lines = [line for line in top_lines(text) if len(line) <= BODY_LINE_CHARS or _DATELINE_AGENCY.match(line)]
     for line in lines:
         match = _DATELINE_AGENCY.match(line)
-        if match and match.group(1).strip():
-            return match.group(1).strip()
+        if match and (agency := match.group(1).strip()):
+            return agency
     for i, line in enumerate(lines):
         byline = _BYLINE.match(line)
         if byline:

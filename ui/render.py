@@ -58,10 +58,10 @@ def _around_answer(citation: Citation) -> str:
     middle = (citation.answer_start + citation.answer_end) // 2
     start = max(0, min(middle - SNIPPET_CHARS // 2, len(text) - SNIPPET_CHARS))
     words = text[start:start + SNIPPET_CHARS].split()
-    # Whole words only: the first and last may be cut, unless the passage starts or ends there.
-    first, last = (0 if start == 0 else 1), (-1 if start + SNIPPET_CHARS < len(text) else len(words))
     cut_end = start + SNIPPET_CHARS < len(text)
-    return ("… " if start else "") + " ".join(words[first:last]) + (" …" if cut_end else "")
+    # Whole words only: the first and last may be cut, unless the passage starts or ends there.
+    kept = words[(1 if start else 0):(-1 if cut_end else len(words))]
+    return ("… " if start else "") + " ".join(kept) + (" …" if cut_end else "")
 
 
 def question_markdown(question: str) -> str:

@@ -46,8 +46,8 @@ def safe_name(original: str) -> str:
 def check_upload(path: Path, name: str, existing: set[str], max_bytes: int) -> Document:
     """What ``path`` reads as, joining the library as ``name``; DocumentError (one line, naming the file) where it
     may not. A PDF or a page is read in a separate process with a time and a memory limit (read_apart)."""
-    if not_an_article(name):
-        raise DocumentError(not_an_article(name))
+    if refusal := not_an_article(name):
+        raise DocumentError(refusal)
     if name in existing:
         raise DocumentError(f"{name}: an article of that name is already in the library; rename the file to add it")
     return load_file_apart(path, name, max_bytes)  # size, regular file, encoding, emptiness: the indexer's own
