@@ -4,6 +4,8 @@
   the index, the sources, the code or anything else on the machine; ``/proxy=`` (for Hugging Face Spaces) is off.
 - Size: a request body over its limit is refused with 413 (uploads have a larger limit than questions), so a
   megabyte question or a forged giant history costs nothing but the refusal.
+- Files named in a call: an API call that names a file not uploaded to this server (``/etc/passwd`` as an
+  article to add) is refused in one line; Gradio refused it with ``{"error": null}`` and a traceback in the log.
 - Headers: ``nosniff`` and ``no-referrer`` on every response.
 Refusals are one line of JSON ``{"error": "..."}``: no stack trace, no path that was not asked for.
 """
@@ -16,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 _FILE_ROUTES = ("/file=", "/file/")
+_API_CALLS = ("/call/", "/queue/join", "/run/")  # requests whose JSON body may name files
 _EXTRA_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 
 
@@ -35,6 +38,18 @@ def _is_inside(target: str, folder: Path) -> bool:
         return False
     resolved = Path(os.path.realpath(candidate))  # follows links, folds "..": where the bytes really are
     return resolved.is_relative_to(folder)
+
+
+def _foreign_file(value, folder: Path) -> str | None:
+    """The name of a file that a call's JSON names (a ``{"path": ...}`` object) outside ``folder``, else None."""
+    if isinstance(value, dict):
+        path = value.get("path")
+        if isinstance(path, str) and not _is_inside(path, folder):
+            return str(value.get("orig_name") or Path(path).name or path)
+        value = list(value.values())
+    if isinstance(value, list):
+        return next((name for item in value if (name := _foreign_file(item, folder))), None)
+    return None
 
 
 class Guard:
@@ -85,7 +100,29 @@ class Guard:
                 message = {**message, "headers": [*message.get("headers", []), *_EXTRA_HEADERS]}
             await send(message)
 
-        await self.app(scope, counted_receive, send_with_headers)
+        if scope.get("method") != "POST" or not any(marker in path for marker in _API_CALLS):
+            return await self.app(scope, counted_receive, send_with_headers)
+        # A call's body is small (max_body_bytes): read it whole, check the files it names, then hand it on.
+        body = b""
+        while True:
+            message = await counted_receive()
+            if message["type"] != "http.request":
+                return  # the client left, or the body ran over its limit (refused above)
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        try:
+            foreign = _foreign_file(json.loads(body), self.upload_folder)
+        except ValueError:
+            foreign = None  # not JSON: Gradio answers that itself
+        if foreign is not None:
+            return await _refuse(send, 400, f"{foreign}: only files uploaded to this page can be added")
+        pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def replayed_receive():
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replayed_receive, send_with_headers)
 
 
 async def _refuse(send, status: int, message: str) -> None:

@@ -148,6 +148,20 @@ def test_an_upload_is_served_back_but_never_as_a_page(live_server):
     assert headers.get("content-disposition", "").startswith("attachment")
 
 
+def test_a_call_naming_a_file_not_uploaded_here_is_refused_in_one_line(live_server, secret_file):
+    for path, name in ((str(secret_file), "notes.txt"), ("/etc/passwd", None),
+                       (f"{live_server.sources}/../../../etc/passwd", "passwd.txt")):
+        file = {"path": path, "meta": {"_type": "gradio.FileData"}} | ({"orig_name": name} if name else {})
+        code, event, text = call_raw(live_server.url, "add_articles", json.dumps({"data": [[file]]}).encode())
+        assert code == 400 and event == "", text
+        assert json.loads(text) == {"error": f"{name or 'passwd'}: only files uploaded to this page can be added"}
+    # A call that names nothing outside still reaches the app: the guard hands the body on whole.
+    code, event, result = call_raw(live_server.url, "add_articles", json.dumps({"data": [[]]}).encode())
+    assert code == 200 and event in ("complete", "error"), result
+    code, event, result = ask_raw(live_server, "Who led the Russian delegation in Budapest?")
+    assert code == 200 and "Kislyak" in reply_text(result)
+
+
 def test_uploads_over_the_size_limit_or_of_the_wrong_type_are_refused(live_server):
     # One file over the article limit is stored for the moment and refused by the app's own check, in the page's
     # own words and units (Gradio's own limit was a passing toast in other units).
