@@ -155,7 +155,9 @@ class ChatApp:
         except QAError as error:
             return user_error(error)
         turn.vote = vote
-        return ""
+        # Seen, not silent: a vote that changes nothing on the page reads as a click that did not work.
+        said = "helpful" if vote == "up" else "not helpful"
+        return notice_html(f"Thanks: your vote ({said}) on “{_short(turn.question)}” is saved.", kind="info")
 
     # Settings, and the browser's copy of the session.
 
@@ -278,6 +280,10 @@ class ChatApp:
     def _indexing(self, number: int) -> bool:
         job = self.library.job(number)
         return job is not None and job.state == "indexing"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _integer(value: object, what: str) -> int:

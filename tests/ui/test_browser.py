@@ -131,6 +131,8 @@ def test_thumbs_up_copy_answer_and_a_passage_at_the_end_of_an_article_scrolled_i
         votes = [v for v in map(json.loads, lines) if v["question"] == "When was the original CFE Treaty signed?"]
         time.sleep(0.1)
     assert votes and votes[-1]["vote"] == "up" and votes[-1]["answer"] is not None
+    expect(page.locator("#qa-notice")).to_contain_text(
+        "Thanks: your vote (helpful) on “When was the original CFE Treaty signed?” is saved.")
     page.locator("#qa-sources .qa-copy").click()
     expect(page.locator("#qa-sources .qa-copy")).to_have_text("Copied ✓")
     copied = page.evaluate("() => navigator.clipboard.readText()")

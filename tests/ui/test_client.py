@@ -97,7 +97,8 @@ def test_a_follow_up_in_the_same_tab_answers_rood(ui_server):
 def test_a_thumbs_up_is_appended_to_the_feedback_file_with_offsets(ui_server):
     client = new_client(ui_server)
     client.predict(BUDAPEST, api_name="/chat")
-    assert client.predict(0, "up", api_name="/feedback") == ""
+    thanks = html.unescape(client.predict(0, "up", api_name="/feedback"))
+    assert f"Thanks: your vote (helpful) on “{BUDAPEST}” is saved." in thanks and 'role="status"' in thanks
     lines = [json.loads(line) for line in ui_server.feedback.read_text(encoding="utf-8").splitlines()]
     vote = lines[-1]
     assert vote["vote"] == "up" and vote["question"] == BUDAPEST and vote["doc_id"] == BUDAPEST_DOC
