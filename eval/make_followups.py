@@ -14,6 +14,7 @@ pronoun) is skipped. Everything here is general English; nothing is written for 
 
     python -m eval.make_followups eval/tune_news.json --out /tmp/followups_news.json
     python -m eval.make_followups eval/gold_qa.json --articles seeds --out /tmp/followups_seeds.json
+    python -m eval.make_followups ../shared/qa-train/newsqa.json --out /tmp/followups_newsqa.json   (498)
 
 The test split is never used. Output: a gold conversation file (``qa eval`` runs it against the index the
 source's questions are asked on).
