@@ -104,7 +104,9 @@ def _marked(text: str, start: int | None, end: int | None) -> str:
 
 def _source_line(citation, dated: bool = False) -> str:
     """One passage's line; ``dated``: asked in a publication window, where an undated article says so."""
-    title = citation.title if len(citation.title) <= 70 else citation.title[:69].rstrip() + "…"
+    # A headline-less article is named "FILE: its first words"; the line names the file already.
+    title = citation.title.removeprefix(f"{Path(citation.doc_id).stem}: ")
+    title = title if len(title) <= 70 else title[:69].rstrip() + "…"
     when = f", {citation.published}" if dated and citation.published else ", date unknown" if dated else ""
     return f"[{citation.n}] {citation.doc_id} — {title}  (score {citation.score:.2f}{when})"
 

@@ -75,7 +75,9 @@ def test_ask_prints_answer_passages_and_a_labelled_timing_and_no_loading_line_in
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert "Kislyak" in lines[0] and "[1]" in lines[0]
-    assert any(line.startswith("[1] 000_0027d40a27e5cdba.txt — ") for line in lines)
+    # The file is named once: the headline-less article's name does not repeat it.
+    card = "[1] 000_0027d40a27e5cdba.txt — In a statement obtained by BosNewsLife News Center …  (score "
+    assert any(line.startswith(card) for line in lines)
     assert any("Sergei Kislyak]" in line for line in lines)  # the answer marked inside its passage
     assert re.fullmatch(r"answered in \d+ ms", lines[-1])
     assert cli.LOADING not in result.stderr
