@@ -74,9 +74,10 @@ def _bold_span(text: str, start: int, end: int, escaper) -> str:
 
 
 def confidence_word(score: float, sure: float) -> str:
-    """"likely" or "unsure", with the number on hover."""
+    """"likely" or "unsure", with the number on hover or focus (an element: the chat's sanitiser drops ``title``)."""
     word = "likely" if score >= sure else "unsure"
-    return f'<span class="qa-conf qa-{word}" title="confidence {score:.2f}">{word}</span>'
+    return (f'<span class="qa-conf qa-{word}" tabindex="0">{word}<span class="qa-preview">confidence {score:.2f}'
+            f'</span></span>')
 
 
 def answer_markdown(turn: ShownTurn, show_more: bool = False, sure: float = 0.5) -> str:

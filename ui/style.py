@@ -81,6 +81,7 @@ CSS = """
 #qa-chat [data-testid="bot"] { position: relative; }
 #qa-chat sup.qa-cite-mark { position: static; vertical-align: super; top: auto; }
 #qa-chat .qa-preview { display: none; }
+#qa-chat .qa-conf:hover > .qa-preview, #qa-chat .qa-conf:focus > .qa-preview { display: inline; margin-left: 6px; }
 #qa-chat sup.qa-cite-mark:hover > .qa-preview, #qa-chat a.qa-cite:focus + .qa-preview {
   display: block; position: absolute; left: 8px; right: 8px; margin-top: 0.4em; z-index: 30; white-space: normal;
   font-size: 0.8rem; font-weight: 400; line-height: 1.4; text-align: left; vertical-align: baseline;

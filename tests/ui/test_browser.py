@@ -384,6 +384,10 @@ def test_hovering_a_citation_previews_its_headline_source_date_and_the_words_aro
     expect(preview).to_be_hidden()
     mark.locator("a.qa-cite").focus()  # from the keyboard too
     expect(preview).to_be_visible()
+    badge = bots(page).last.locator(".qa-conf").first  # "likely" or "unsure", and on hover how sure
+    expect(badge.locator(".qa-preview")).to_be_hidden()
+    badge.hover()
+    expect(badge.locator(".qa-preview")).to_have_text(re.compile(r"^confidence 0\.\d\d$"))
 
 
 def test_every_refusal_is_the_library_s_own_note_in_the_label_s_units(page, screenshots, tmp_path):

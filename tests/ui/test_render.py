@@ -69,7 +69,8 @@ def test_the_answer_is_bold_inside_its_sentence_with_its_source_and_timings_only
     first, quote, source, details = message.split("\n\n")
     mark = cite_mark(turn.response.citations[0])
     assert first == (f"**{escape_markdown('Ann *Star* Lee')}** {mark} "
-                     '<span class="qa-conf qa-likely" title="confidence 0.87">likely</span>')
+                     '<span class="qa-conf qa-likely" tabindex="0">likely<span class="qa-preview">confidence 0.87'
+                     '</span></span>')
     assert quote.endswith(mark)
     assert html.unescape(quote.removesuffix(mark)) == ("> The clerk, <strong>Ann *Star* Lee</strong>, read it to the "
                                                       "council. ")
@@ -86,7 +87,7 @@ def test_a_low_confidence_answer_says_it_is_unsure_and_a_rewritten_follow_up_say
                      resolution=Resolution("Who is the clerk of the council?", ()))
     message = answer_markdown(unsure, sure=0.5)
     assert message.startswith("I am not sure: **")
-    assert 'title="confidence 0.31">unsure</span>' in message
+    assert 'unsure<span class="qa-preview">confidence 0.31</span></span>' in message
     assert "Read as: Who is the clerk of the council" in html.unescape(message)
     assert "Read as" not in answer_markdown(turn)  # read as typed: nothing to say
 
