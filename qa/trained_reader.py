@@ -127,7 +127,6 @@ class TrainedReader:
         self.max_length = int(inference.get("max_length", MAX_LENGTH))
         self.precision = precision or str(inference.get("precision", PRECISION))
         self._sentence_tokens: dict[int, int] = {}
-        self._chunk_ranges, self._sentence_ranges = corpus.chunk_ranges, corpus.sentence_ranges  # per article
 
     def set_calibration(self, calibration: dict) -> None:
         if list(calibration.get("features", [])) != list(FEATURES):
@@ -284,7 +283,7 @@ class TrainedReader:
         return result
 
     def _sentence_at(self, doc: int, offset: int) -> int | None:
-        first, last = self._sentence_ranges[doc]
+        first, last = self.corpus.sentence_ranges[doc]
         for i in range(first, last):
             if self.corpus.sentences[i].start <= offset < self.corpus.sentences[i].end:
                 return i
@@ -297,7 +296,7 @@ class TrainedReader:
         for hit in hits:
             if hit.chunk.doc_id == doc_id and hit.chunk.start <= offset < hit.chunk.end:
                 return hit.chunk.chunk_id
-        first, last = self._chunk_ranges[doc]
+        first, last = self.corpus.chunk_ranges[doc]
         for chunk in self.corpus.data.chunks[first:last]:
             if chunk.start <= offset < chunk.end:
                 return chunk.chunk_id

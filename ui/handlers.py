@@ -17,7 +17,7 @@ from qa.dates import DateWindow
 from ui.feedback import FeedbackLog
 from ui.library import Library
 from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,
-                       question_markdown, sources_html)
+                       question_markdown, short_title, sources_html)
 from ui.saved_chat import restored, saved
 from ui.session import MAX_SOURCES, ChatSession
 
@@ -157,7 +157,7 @@ class ChatApp:
         turn.vote = vote
         # Seen, not silent: a vote that changes nothing on the page reads as a click that did not work.
         said = "helpful" if vote == "up" else "not helpful"
-        return notice_html(f"Thanks: your vote ({said}) on “{_short(turn.question)}” is saved.", kind="info")
+        return notice_html(f"Thanks: your vote ({said}) on “{short_title(turn.question, 60)}” is saved.", kind="info")
 
     # Settings, and the browser's copy of the session.
 
@@ -280,10 +280,6 @@ class ChatApp:
     def _indexing(self, number: int) -> bool:
         job = self.library.job(number)
         return job is not None and job.state == "indexing"
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _integer(value: object, what: str) -> int:
