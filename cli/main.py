@@ -54,19 +54,25 @@ def _settings(args):
 
 
 def cmd_index(args) -> int:
+    """Index the named files and folders (seeds/ when none is named) and the chat's uploads folder beside the index,
+    so a re-index keeps what was added in the chat and leaves out what was removed there, as the chat's own
+    rebuilds do. A fetched page is saved into the first folder named, else into the uploads folder."""
     from embeddings.fetch import fetch_page, is_url
     from embeddings.indexer import index_paths
+    from ui.library import default_uploads_dir, removed_ids
 
     settings = _settings(args)
-    sources = [Path(p) for p in (args.paths or DEFAULT_SOURCES) if not is_url(p)]
     urls = [p for p in args.paths or () if is_url(p)]
-    if urls:
-        folders = [p for p in sources if p.is_dir()]
-        if not folders:
-            raise QAError("name the folder to save fetched pages into, e.g. `qa index articles/ URL`")
-        for url in urls:  # saved first, so a rebuild needs no network
-            print(f"fetched {url} -> {fetch_page(url, folders[0], settings)}", file=sys.stderr)
-    report = index_paths(sources, Path(args.index), settings)
+    named = [Path(p) for p in args.paths or () if not is_url(p)]
+    sources = named or [Path(p) for p in DEFAULT_SOURCES]
+    uploads = Path(settings.uploads_dir) if settings.uploads_dir else default_uploads_dir(Path(args.index))
+    folders = [p for p in named if p.is_dir()]  # never the default seeds/: only a folder the person named
+    for url in urls:  # saved first, so a rebuild needs no network
+        print(f"fetched {url} -> {fetch_page(url, folders[0] if folders else uploads, settings).path}",
+              file=sys.stderr)
+    if uploads.is_dir() and uploads.resolve() not in {p.resolve() for p in sources}:
+        sources.append(uploads)
+    report = index_paths(sources, Path(args.index), settings, leave_out=frozenset(removed_ids(uploads)))
     for reason in report.skipped:
         print(f"skipped: {one_line(reason)}", file=sys.stderr)
     print(report.summary())
@@ -246,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "index", f"build or update the index from {'/'.join(ARTICLE_SUFFIXES)} articles (unchanged "
                                "files are not re-embedded)", cmd_index)
     p.add_argument("paths", nargs="*", metavar="PATH",
-                   help="files, folders or http(s) links to index (default: seeds/); a fetched page is saved into "
-                        "the first folder")
+                   help="files, folders or http(s) links to index (default: seeds/), with the chat's uploads; a "
+                        "fetched page is saved into the first folder, else into the uploads folder")
     for name, help_text, func, arguments in (
             ("ask", "answer one question", cmd_ask, _ask_arguments),
             ("chat", "a conversation in the terminal (follow-up questions work)", cmd_chat, _chat_arguments),

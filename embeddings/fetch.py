@@ -1,8 +1,9 @@
 """Fetch a web page to index: http or https only, public addresses only, bounded in time and size.
 
-The page is saved as a ``.html`` file into an article folder, so the index can be rebuilt offline and the page is
-read as any saved page is (``embeddings.html_article``). A URL whose host resolves to a private, loopback,
-link-local or reserved address is refused, and so is a redirect to one, unless ``allow_private_urls`` is set
+The page is saved as a ``.html`` file named by its headline into an article folder, so the index can be rebuilt
+offline and the page is read as any saved page is (``embeddings.html_article``). It is read once before it is kept,
+in a separate process with a time and a memory limit (``embeddings.read_apart``): a page is a stranger's file.
+A URL whose host resolves to a private, loopback, link-local or reserved address is refused, and so is a redirect to one, unless ``allow_private_urls`` is set
 (intranets, tests): a link must not make the tool read the machine's or the network's own services. The check
 resolves the name before connecting, so a name that re-resolves between the check and the connection (DNS
 rebinding) is not covered; that needs a resolving proxy.
@@ -10,11 +11,15 @@ rebinding) is not covered; that needs a resolving proxy.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
 import ipaddress
+import os
 import re
 import socket
 import time
+import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -23,7 +28,8 @@ from pathlib import Path
 from core.config import Settings
 from core.errors import DocumentError
 from core.files import write_atomically
-from embeddings.loader import document_of
+from core.records import Document
+from embeddings.read_apart import load_file_apart
 
 # One socket operation (connect, a read) may take this long; the whole fetch has Settings.fetch_seconds, checked
 # between operations, so a server that trickles a byte at a time is cut off at the deadline, plus one operation.
@@ -85,8 +91,14 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path:
-    """Fetch ``url`` and save it into ``folder`` as a ``.html`` file; its path. Raises DocumentError."""
+@dataclasses.dataclass(frozen=True)
+class Fetched:
+    path: Path  # where the page was saved
+    document: Document  # what it reads as there: the index need not read it again
+
+
+def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Fetched:
+    """Fetch ``url`` and save it into ``folder`` as a ``.html`` file named by its headline. Raises DocumentError."""
     settings = Settings() if settings is None else settings
     deadline = _Deadline(url, settings.fetch_seconds)
     check_url(url, settings.allow_private_urls)
@@ -112,22 +124,35 @@ def fetch_page(url: str, folder: Path, settings: Settings | None = None) -> Path
         raise DocumentError(f"{url}: cannot be fetched ({' '.join(str(reason).split())[:120]})") from None
     if len(data) > limit:
         raise DocumentError(f"{url}: is over the {limit:,}-byte limit for one article")
-    path = folder / page_name(url)
     # Where it came from, as browsers mark a saved page ("saved from url=(0042)https://…"): the library links back.
     data = saved_from_mark(url) + data
-    # Read it as the index will before saving it: a page without article text (or a body still compressed) would
-    # otherwise stay in the folder, never listed, so nobody could remove it.
-    try:
-        document_of(data, path.name, str(path), limit)
-    except DocumentError as error:
-        raise DocumentError(f"{url}: {str(error).removeprefix(f'{path.name}: ')}",
-                            plain=f"{url}: {error.plain.removeprefix(f'{path.name}: ')}") from None
+    temporary = folder / f".fetched-{uuid.uuid4().hex}.html"  # hidden: no index reads it
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, data)  # a page fetched again replaces its copy
+        write_atomically(temporary, data)
+        # Read as the index will before keeping it: a page without article text (or a body still compressed)
+        # would otherwise stay in the folder, never listed, so nobody could remove it.
+        document = _read(temporary, url, page_name(url), limit)
+        # A page without a headline is titled "FILE: its first words" (loader.title_of), by the name read under.
+        untitled = f"{Path(document.doc_id).stem}: "
+        headline = None if document.title.startswith(untitled) else document.title
+        path = folder / saved_name(url, headline, folder)
+        os.replace(temporary, path)  # a page fetched again replaces its copy
     except OSError as error:
         raise DocumentError(f"{url}: could not be saved into {folder} ({error.strerror or error})") from None
-    return path
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    title = headline or f"{path.stem}: {document.title.removeprefix(untitled)}"
+    return Fetched(path, dataclasses.replace(document, doc_id=path.name, path=str(path), title=title))
+
+
+def _read(path: Path, url: str, name: str, limit: int) -> Document:
+    try:
+        return load_file_apart(path, name, limit)
+    except DocumentError as error:
+        raise DocumentError(f"{url}: {str(error).removeprefix(f'{name}: ')}",
+                            plain=f"{url}: {error.plain.removeprefix(f'{name}: ')}") from None
 
 
 def saved_from_mark(url: str) -> bytes:
@@ -151,5 +176,21 @@ def _read_body(response, limit: int, deadline: _Deadline) -> bytes:
 def page_name(url: str) -> str:
     """A stable file name for a URL: its host and path as words, and a short hash that tells similar ones apart."""
     parts = urllib.parse.urlsplit(url)
-    words = _SLUG.sub("-", f"{parts.hostname or ''}{parts.path}").strip("-")[:80] or "page"
-    return f"{words}-{hashlib.sha256(url.encode('utf-8')).hexdigest()[:8]}.html"
+    return _named(f"{parts.hostname or ''}{parts.path}", url) or f"page-{_url_hash(url)}.html"
+
+
+def saved_name(url: str, headline: str | None, folder: Path) -> str:
+    """The page's file name: its headline as words (its address where it has none), and the address's short hash.
+    A page fetched before keeps the name it was given, so its id in the library stays the same."""
+    for earlier in folder.glob(f"*-{_url_hash(url)}.html"):
+        return earlier.name
+    return _named(headline or "", url) or page_name(url)
+
+
+def _named(words: str, url: str) -> str:
+    words = _SLUG.sub("-", words).strip("-")[:80].rstrip("-")
+    return f"{words}-{_url_hash(url)}.html" if words else ""
+
+
+def _url_hash(url: str) -> str:
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:8]

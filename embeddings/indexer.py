@@ -62,10 +62,12 @@ class _Piece:
 
 
 def index_paths(paths: list[Path], index_dir: Path, settings: Settings | None = None,
-                embedder: Embedder | None = None) -> IndexReport:
-    """Index every readable article under ``paths``; unreadable files are skipped and reported."""
+                embedder: Embedder | None = None, leave_out: frozenset[str] = frozenset()) -> IndexReport:
+    """Index every readable article under ``paths`` but those whose ids ``leave_out`` names; unreadable files are
+    skipped and reported."""
     settings = Settings() if settings is None else settings
     loaded = load_paths([Path(p) for p in paths], settings.max_file_bytes, documents_read_before(index_dir))
+    loaded.documents = [d for d in loaded.documents if d.doc_id not in leave_out]
     if not loaded.documents:
         reasons = f" ({'; '.join(loaded.skipped[:3])})" if loaded.skipped else ""
         raise DocumentError(f"no readable articles ({KINDS}) in {', '.join(map(str, paths))}{reasons}")

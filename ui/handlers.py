@@ -228,8 +228,8 @@ class ChatApp:
             if not url.strip():
                 raise InputError("type the address of a web page, starting with https://")
             self.library.check_changes()
-            saved_as = fetch_page(url.strip(), self.library.uploads, self.library.assistant.settings)
-            session.jobs.append(self.library.add_saved(saved_as.name))
+            fetched = fetch_page(url.strip(), self.library.uploads, self.library.assistant.settings)
+            session.jobs.append(self.library.add_saved(fetched.document))
         except QAError as error:
             return url, user_error(error), session
         return "", self.library_note(session), session

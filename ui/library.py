@@ -45,6 +45,16 @@ def default_uploads_dir(index_dir: Path) -> Path:
     return index_dir.with_name(index_dir.name + UPLOADS_SUFFIX)
 
 
+def removed_ids(uploads: Path) -> set[str]:
+    """The articles-folder articles removed in the chat (listed in the uploads folder): no rebuild brings them back."""
+    try:
+        return set(json.loads((uploads / REMOVED_FILE).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError, TypeError) as error:
+        raise DocumentError(f"{uploads / REMOVED_FILE} cannot be read ({error})") from None
+
+
 @dataclass(frozen=True)
 class Job:
     number: int
@@ -186,10 +196,12 @@ class Library:
                               f"{'it' if len(result.saved) == 1 else 'them'} now.", result.saved)
         return number, result
 
-    def add_saved(self, name: str) -> int:
-        """Index ``name``, a file already saved into the uploads folder (a fetched page)."""
+    def add_saved(self, document: Document) -> int:
+        """Index ``document``, read from a file already saved into the uploads folder (a fetched page)."""
         self.check_changes()
-        return self._submit(f"Added {name} — you can ask about it now.", [name])
+        with self._read_apart_lock:
+            self._read_apart[document.doc_id] = document
+        return self._submit(f"Added “{document.title}” — you can ask about it now.", [document.doc_id])
 
     def remove(self, doc_id: str) -> int:
         """Take ``doc_id`` out of the library (undo with ``restore`` until ``forget``); returns the job number."""
@@ -315,12 +327,7 @@ class Library:
         return load_paths([*self.folders, self.uploads], assistant.settings.max_file_bytes, read_before)
 
     def _removed(self) -> set[str]:
-        try:
-            return set(json.loads((self.uploads / REMOVED_FILE).read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return set()
-        except (OSError, ValueError, TypeError) as error:
-            raise DocumentError(f"{self.uploads / REMOVED_FILE} cannot be read ({error})") from None
+        return removed_ids(self.uploads)
 
     def _change_removed(self, change) -> bool:
         """Apply ``change`` (a set of ids to a set of ids) to the removal list, one change at a time, and write it

@@ -65,6 +65,14 @@ def test_index_command_reports_added_and_unchanged(seeds_copy, tmp_path):
     assert "5 added" in first.stdout
     again = run_qa("index", str(seeds_copy), "--index", str(index_dir))
     assert "5 unchanged" in again.stdout
+    # What the chat added and removed beside this index is kept so by a re-index, as the chat's rebuilds keep it.
+    uploads = tmp_path / "index-uploads"
+    uploads.mkdir()
+    (uploads / "bergen.txt").write_text("Harbour news\nThe harbour master of Bergen, Ingrid Solheim, opened the "
+                                        "new ferry terminal on Monday.\n", encoding="utf-8")
+    (uploads / ".removed.json").write_text('["001_039291e9fa94fbe8.txt"]', encoding="utf-8")
+    kept = run_qa("index", str(seeds_copy), "--index", str(index_dir))
+    assert "1 added, 0 changed, 1 removed, 4 unchanged" in kept.stdout, kept.stdout + kept.stderr
 
 
 BUDAPEST = "who led the Russian delegation in Budapest?"

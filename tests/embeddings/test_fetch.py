@@ -21,6 +21,10 @@ ARTICLE = ("<html><head><title>Talks resume in Budapest</title><meta property='o
            "<p>The Russian delegation was led by Deputy Foreign Minister Sergei Kislyak, officials said on Friday."
            "</p><p>The US side was led by John C. Rood, who spoke to reporters after the meeting ended.</p>"
            "</article></body></html>").encode()
+UNTITLED = ("<html><body><article><p>The Russian delegation was led by Deputy Foreign Minister Sergei Kislyak, "
+            "officials said on Friday, after two days of talks that both sides called useful and frank.</p><p>The US "
+            "side was led by John C. Rood, who spoke to reporters after the meeting ended on Friday evening.</p>"
+            "</article></body></html>").encode()
 ALLOWED = Settings(allow_private_urls=True, max_file_bytes=10_000)
 
 
@@ -28,6 +32,8 @@ class Pages(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/article":
             self._send(200, "text/html; charset=utf-8", ARTICLE)
+        elif self.path == "/untitled":
+            self._send(200, "text/html", UNTITLED)
         elif self.path == "/big":
             self._send(200, "text/html", b"<p>" + b"x" * 20_000 + b"</p>")
         elif self.path == "/no-article":
@@ -79,14 +85,26 @@ def site():
 def test_a_loopback_page_is_refused_unless_private_urls_are_allowed(site, tmp_path):
     with pytest.raises(DocumentError, match="private or loopback address.*QA_ALLOW_PRIVATE_URLS=1"):
         fetch_page(f"{site}/article", tmp_path)
-    saved = fetch_page(f"{site}/article", tmp_path, ALLOWED)
+    fetched = fetch_page(f"{site}/article", tmp_path, ALLOWED)
+    saved = fetched.path
     # The page as served, under the mark a browser puts atop a page it saves: the library links back to it.
     assert saved.parent == tmp_path and saved.suffix == ".html"
     assert saved.read_bytes() == saved_from_mark(f"{site}/article") + ARTICLE
-    assert load_file(saved, saved.name, 5_000_000).url == f"{site}/article"
-    assert saved.name == page_name(f"{site}/article") and not list(tmp_path.glob(".*.part"))
+    assert fetched.document == load_file(saved, saved.name, 5_000_000)  # read once, as the index would read it
+    assert fetched.document.url == f"{site}/article" and fetched.document.title == "Talks resume in Budapest"
+    assert [p.name for p in tmp_path.iterdir()] == [saved.name]  # no temporary file left
     moved = fetch_page(f"{site}/moved", tmp_path, ALLOWED)  # a redirect inside is followed
-    assert moved.read_bytes().endswith(ARTICLE)
+    assert moved.path.read_bytes().endswith(ARTICLE)
+
+
+def test_a_page_is_named_by_its_headline_and_keeps_its_name_when_fetched_again(site, tmp_path):
+    first = fetch_page(f"{site}/article", tmp_path, ALLOWED).path
+    assert first.name.startswith("Talks-resume-in-Budapest-") and first.name != page_name(f"{site}/article")
+    again = fetch_page(f"{site}/article", tmp_path, ALLOWED)
+    assert again.path == first and again.document.doc_id == first.name and len(list(tmp_path.iterdir())) == 1
+    untitled = fetch_page(f"{site}/untitled", tmp_path, ALLOWED)  # no headline: named by its address
+    assert untitled.path.name == page_name(f"{site}/untitled")
+    assert untitled.document.title.startswith(f"{untitled.path.stem}: The Russian delegation was led by")
 
 
 @pytest.mark.parametrize("url, message", [
@@ -143,6 +161,12 @@ def test_qa_index_fetches_a_link_saves_it_and_indexes_it(site, tmp_path):
     result = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
     assert result.returncode == 0, result.stderr
     assert "indexed 1 articles" in result.stdout and len(list(folder.glob("*.html"))) == 1
+    alone = [sys.executable, "-m", "cli.main", "index", f"{site}/moved", "--index", str(tmp_path / "i")]
+    result = subprocess.run(alone, capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr  # no folder named: saved where the chat saves, seeds indexed too
+    saved = [p.name for p in (tmp_path / "i-uploads").iterdir()]
+    assert len(saved) == 1 and saved[0].startswith("Talks-resume-in-Budapest-")
+    assert "indexed 6 articles" in result.stdout
     refused = subprocess.run(run, capture_output=True, text=True, cwd=ROOT, timeout=300,
                              env={"HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"})
     assert refused.returncode == 2 and "private or loopback" in refused.stderr

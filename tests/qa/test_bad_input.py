@@ -8,11 +8,13 @@ that need a real process (bytes in argv, a pipe that must not hang) run ``python
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
 import subprocess
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -34,11 +36,22 @@ pytest_plugins = ["tests.live_server"]
 
 GOOD_QUESTION = "Who led the Russian delegation in Budapest?"
 MEGABYTE = "x" * 1_000_000
-BAD_FILES = {  # name: (bytes, the reason the loader gives)
+
+
+def _zip_bomb() -> bytes:
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("article.pdf", bytes(100_000_000))
+    return packed.getvalue()
+
+
+BAD_FILES = {  # name: (bytes or the size of a sparse file, the reason the loader gives)
     "binary.txt": (b"\x7fELF\x02\x01\x01\x00\x00\x00" * 20, "looks like a binary file"),
     "empty.txt": (b"", "is empty"),
     "cp1252.txt": ("Kislyak\u2019s \u201creply\u201d came on Monday.".encode("cp1252"), "is not UTF-8 (byte 0x92"),
-    "huge.txt": (None, "over the 5,000,000-byte limit"),  # a sparse 6 MB file
+    "huge.txt": (6_000_000, "over the 5,000,000-byte limit"),  # sparse files: refused by their size, unread
+    "huge.html": (50_000_000, "is 50,000,000 bytes, over the 5,000,000-byte limit"),
+    "archive.pdf": (_zip_bomb(), "is not a PDF (it does not start with %PDF-)"),  # 100 MB of zeros, never unpacked
 }
 
 
@@ -130,9 +143,9 @@ def folder_of_bad_files(e: Env) -> Path:
     folder = e.tmp / "bad"
     folder.mkdir(exist_ok=True)
     for name, (data, _) in BAD_FILES.items():
-        if data is None:
+        if isinstance(data, int):
             with open(folder / name, "wb") as handle:
-                handle.truncate(6_000_000)
+                handle.truncate(data)
         else:
             (folder / name).write_bytes(data)
     return folder

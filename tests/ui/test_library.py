@@ -1,6 +1,8 @@
 """The library while the chat keeps answering: the real indexer in a background thread, then one swap; uploads in
 their own folder; removal with an undo; each change's note for the one who made it."""
 
+import functools
+import http.server
 import json
 import os
 import shutil
@@ -9,6 +11,7 @@ import threading
 import pytest
 
 from core.config import Settings
+from embeddings.fetch import fetch_page
 from qa.assistant import Assistant
 from tests.conftest import REBUILD_WAIT_S
 from ui.library import REMOVED_FILE, TRASH_FOLDER, Library, default_uploads_dir
@@ -52,6 +55,33 @@ def test_an_added_article_is_saved_beside_the_index_and_answerable_after_indexin
     row = next(a for a in library.articles() if a.doc_id == "bergen.txt")
     assert row.uploaded and row.passages >= 1 and row.added is not None and row.title == "Harbour news from Bergen"
     assert library.articles()[0] == row  # what a person just added is at the top of the list
+
+
+def test_a_fetched_page_joins_the_library_named_by_its_headline_as_it_was_read_when_fetched(library_parts, tmp_path):
+    assistant, index_dir, articles = library_parts
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "ferry.html").write_text(f"<html><head><title>Bergen opens its ferry terminal</title></head><body>"
+                                     f"<article>{''.join(f'<p>{line}</p>' for line in ARTICLE.splitlines()[1:])}"
+                                     f"</article></body></html>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        library = Library(assistant, index_dir, [articles])
+        fetched = fetch_page(f"http://127.0.0.1:{server.server_address[1]}/ferry.html", library.uploads,
+                             Settings(allow_private_urls=True))
+    finally:
+        server.shutdown()
+    number = library.add_saved(fetched.document)
+    assert library.wait(timeout=REBUILD_WAIT_S)
+    assert library.job(number).message == "Added “Bergen opens its ferry terminal” — you can ask about it now."
+    row = library.articles()[0]
+    assert row.doc_id.startswith("Bergen-opens-its-ferry-terminal-") and row.doc_id == fetched.path.name
+    assert row.title == "Bergen opens its ferry terminal" and row.uploaded and row.url.endswith("/ferry.html")
+    answer = library.assistant.answer("Who is the harbour master of Bergen?").answer
+    assert answer.doc_id == row.doc_id and "Ingrid Solheim" in answer.text
 
 
 def test_a_removed_upload_can_be_undone_until_it_is_forgotten_and_then_its_file_is_gone(library_parts, bergen):
