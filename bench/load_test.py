@@ -162,8 +162,9 @@ def run_load(url: str, users: int = 16, seconds: float = 60.0, questions: list[s
         client_dropped=dropped[0], error_samples=errors[:5])
 
 
-def start_server(index_dir: Path) -> tuple[str, subprocess.Popen, Path]:
-    """``qa serve`` on a free loopback port; returns its URL once it answers, the process and its log file."""
+def start_server(index_dir: Path, extra: list[str] = ()) -> tuple[str, subprocess.Popen, Path]:
+    """``qa serve`` (with ``extra`` arguments) on a free loopback port; returns its URL once it answers, the process
+    and its log file."""
     import httpx
 
     with socket.socket() as probe:
@@ -173,7 +174,7 @@ def start_server(index_dir: Path) -> tuple[str, subprocess.Popen, Path]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     with open(log, "w") as handle:
         process = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--index", str(index_dir), "--port",
-                                    str(port)], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                    str(port), *extra], cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 300

@@ -14,11 +14,18 @@ of ours imports torch or faiss. A variable already set is kept: a person's choic
 from __future__ import annotations
 
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 THREADS_VARIABLE = "QA_THREADS"  # also Settings.threads' own override (core.config)
 # The standard one (libgomp and LLVM's OpenMP both obey it), libgomp's own and LLVM/Intel OpenMP's: set any, and
 # the others stay as the runtime has them.
 WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+
+
+COMPUTE_THREAD = "qa-compute"
+_compute: ThreadPoolExecutor | None = None
+_compute_lock = threading.Lock()
 
 
 def usable_cores() -> int:
@@ -63,3 +70,21 @@ def apply(setting: int = 0) -> int:
             pass
     faiss.omp_set_num_threads(threads)
     return threads
+
+
+def on_compute_thread(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` run on the process's one compute thread: what it returns, or what it raises.
+
+    Every model forward pass runs there. Each thread that runs torch keeps buffers of its own (oneDNN's scratch,
+    the allocator's per-thread arenas) for good: 16 threads asking at once left a process 285 MB larger, and a
+    server's 40 request threads grew it by half a gigabyte (bench/soak.py); funnelled through one thread, the same
+    questions left it 4 MB larger. The passes ran one at a time already (each model has its lock), so no question
+    waits longer for it.
+    """
+    global _compute
+    if threading.current_thread().name.startswith(COMPUTE_THREAD):
+        return function(*args, **kwargs)
+    with _compute_lock:
+        if _compute is None:
+            _compute = ThreadPoolExecutor(1, thread_name_prefix=COMPUTE_THREAD)
+    return _compute.submit(function, *args, **kwargs).result()

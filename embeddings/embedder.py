@@ -17,6 +17,7 @@ import numpy as np
 from core.config import PACKAGED_EMBEDDER
 from core.errors import InputError
 from core.threads import apply as apply_threads
+from core.threads import on_compute_thread
 
 # Nothing is downloaded at run time: a model named by hub id must already be in the local cache.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -116,8 +117,10 @@ class Embedder:
         model = self.model
         import torch
 
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16) if fast and native_bf16() else nullcontext()
-        with self._encode_lock, torch.inference_mode(), autocast:
-            vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
-                                   convert_to_numpy=True, show_progress_bar=False)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        def forward():
+            autocast = torch.autocast("cpu", dtype=torch.bfloat16) if fast and native_bf16() else nullcontext()
+            with self._encode_lock, torch.inference_mode(), autocast:
+                return model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
+
+        return np.ascontiguousarray(on_compute_thread(forward), dtype=np.float32)

@@ -24,6 +24,7 @@ import numpy as np
 from core.config import Settings
 from core.errors import InputError
 from core.records import Answer, Hit
+from core.threads import on_compute_thread
 from embeddings.embedder import native_bf16
 from embeddings.lexical import tokenize
 from qa.conversation import CONTEXT_MARK
@@ -221,25 +222,31 @@ class TrainedReader:
 
         if not hits:
             return []
-        tokenizer, model, lock = model_for(self.folder, self.precision)
         texts = self.corpus.data.documents
         asked, kind = particulars(question), expected_kind(question)
-        with lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=_bf16(self.precision)):
-            question = cut_question(tokenizer, f"{question}{CONTEXT_MARK}{context}" if context else question)
-            question_tokens = len(tokenizer(question, add_special_tokens=False)["input_ids"])
-            windows = self.windows(question, vector, hits, self.max_length - question_tokens - 3)
-            encoded = tokenizer([question] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
-                                truncation="only_second", max_length=self.max_length, stride=STRIDE,
-                                return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
-                                return_tensors="pt")
-            offsets = encoded.pop("offset_mapping").tolist()
-            owner = encoded.pop("overflow_to_sample_mapping").tolist()
-            sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
-            # The process's one pool (core.threads), shared with the question encoder: resizing it here for each
-            # question raced with the encoder in other threads and rebuilt OpenMP's team every time.
-            output = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
-                           token_type_ids=encoded["token_type_ids"])
-        starts, ends = output.start_logits.float().numpy(), output.end_logits.float().numpy()
+
+        def forward():  # on the process's one compute thread (core.threads), with the model's lock
+            tokenizer, model, lock = model_for(self.folder, self.precision)
+            with lock, torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16,
+                                                              enabled=_bf16(self.precision)):
+                asked_text = cut_question(tokenizer, f"{question}{CONTEXT_MARK}{context}" if context else question)
+                question_tokens = len(tokenizer(asked_text, add_special_tokens=False)["input_ids"])
+                windows = self.windows(asked_text, vector, hits, self.max_length - question_tokens - 3)
+                encoded = tokenizer([asked_text] * len(windows), [texts[w.doc].text[w.start:w.end] for w in windows],
+                                    truncation="only_second", max_length=self.max_length, stride=STRIDE,
+                                    return_overflowing_tokens=True, return_offsets_mapping=True, padding=True,
+                                    return_tensors="pt")
+                offsets = encoded.pop("offset_mapping").tolist()
+                owner = encoded.pop("overflow_to_sample_mapping").tolist()
+                sequence_ids = [encoded.sequence_ids(i) for i in range(len(owner))]
+                # The process's one pool (core.threads), shared with the question encoder: resizing it here for
+                # each question raced with the encoder and rebuilt OpenMP's team every time.
+                output = model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"],
+                               token_type_ids=encoded["token_type_ids"])
+            return (windows, offsets, owner, sequence_ids, output.start_logits.float().numpy(),
+                    output.end_logits.float().numpy())
+
+        windows, offsets, owner, sequence_ids, starts, ends = on_compute_thread(forward)
         nulls = starts[:, 0] + ends[:, 0]
         best_null = float(nulls.min())
         # "None of these passages": the no-answer of every window together, as a reader trained with one

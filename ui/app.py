@@ -8,7 +8,8 @@ endpoints (for ``gradio_client`` and scripts) are:
 - ``/feedback`` (turn, vote) → a notice; ``turn`` counts questions from 0, ``vote`` is "up" or "down"
 - ``/new_conversation`` () → an empty chat; ``/add_articles`` (files) → the note beside the upload box (what is
   being indexed, one line for each file refused); ``/status`` () → that note now ("Indexing x.txt…", "Added
-  x.txt — you can ask about it now."); ``/remove_article`` (doc_id) → the note, with its undo
+  x.txt — you can ask about it now."); ``/remove_article`` (doc_id) → the note, with its undo;
+  ``/undo_removal`` (doc_id) → the note (only right after that session's removal, as the page's Undo)
 - ``/library`` (query) → the library panel
 
 The chat history lives on the server (one ``ChatSession`` per browser tab), so a request carries one question,
@@ -29,6 +30,7 @@ from ui.examples import first_question_hint, fitting_examples
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
+from ui.past_chats import choices, filed, read_past
 from ui.render import article_placeholder, conversation_markdown, sources_html
 from ui.session import MAX_SOURCES
 from ui.style import ARTICLE_JS, LIBRARY_JS, NOTE_JS, SOURCES_JS
@@ -37,6 +39,7 @@ FEEDBACK_FILE = "feedback.jsonl"
 POLL_SECONDS = 1.0
 TITLE = "News QA"
 SAVED_KEY = "news-qa-conversation"
+PAST_KEY = "news-qa-past-conversations"
 # The browser encrypts the saved chat with this. It is no secret from the browser's user (the page carries it);
 # it is fixed so that a saved conversation survives a restart of the server.
 SAVED_SECRET = "news-qa-saved-conversation-v1"
@@ -53,12 +56,16 @@ class Page:
 
     session: gr.State
     saved: gr.BrowserState
+    past: gr.BrowserState  # the conversations "New conversation" filed away (ui/past_chats.py)
     chatbot: gr.Chatbot
     box: gr.Textbox
     notice: gr.HTML
     examples: gr.Examples | None  # None where no example fits the library
     new_button: gr.Button
     export: gr.DownloadButton
+    past_list: gr.Dropdown
+    reopen: gr.Button
+    forget: gr.Button
     top_k: gr.Dropdown
     show_more: gr.Checkbox
     since: gr.Textbox
@@ -98,6 +105,7 @@ def _layout(chat_app: ChatApp) -> Page:
     fitting = fitting_examples(list(chat_app.library.assistant.documents.values()))
     session = gr.State(None)
     saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=SAVED_SECRET)
+    past = gr.BrowserState([], storage_key=PAST_KEY, secret=SAVED_SECRET)
     with gr.Column(elem_id="qa-header"):
         gr.Markdown("# Ask the news articles\nEvery answer is copied word for word from an article, with "
                     "numbered sources you can open. Ask follow-up questions as you would a person.")
@@ -118,6 +126,13 @@ def _layout(chat_app: ChatApp) -> Page:
                 new_button = gr.Button("New conversation", size="sm", variant="secondary", elem_id="qa-new")
                 export = gr.DownloadButton("Export", value=None, size="sm", variant="secondary",
                                            elem_id="qa-export", interactive=False)
+            with gr.Accordion("Past conversations", open=False, elem_id="qa-past"):
+                past_list = gr.Dropdown([], value=None, label="Past conversations", show_label=False,
+                                        elem_id="qa-past-list", info="Kept in this browser; New conversation "
+                                                                     "files the current one here.")
+                with gr.Row():
+                    reopen = gr.Button("Open", size="sm", variant="secondary", elem_id="qa-past-open")
+                    forget = gr.Button("Delete", size="sm", variant="secondary", elem_id="qa-past-delete")
             with gr.Accordion("Settings", open=False):
                 # A list to pick from, not a slider's number box: nothing out of range can be typed.
                 top_k = gr.Dropdown(list(range(1, MAX_SOURCES + 1)), value=min(settings.top_k, MAX_SOURCES),
@@ -155,9 +170,19 @@ def _layout(chat_app: ChatApp) -> Page:
                     library = gr.HTML(chat_app.library_panel(), label="Library", js_on_load=LIBRARY_JS,
                                       elem_id="qa-library")
             library_line = gr.HTML(chat_app.library_line(), elem_id="qa-library-line")
-    return Page(session, saved, chatbot, box, notice, examples, new_button, export, top_k, show_more, since, until,
-                tabs, sources, article, library_line, uploads, library_note, url, fetch, search, library,
-                gr.Timer(POLL_SECONDS, active=False))
+    return Page(session, saved, past, chatbot, box, notice, examples, new_button, export, past_list, reopen, forget,
+                top_k, show_more, since, until, tabs, sources, article, library_line, uploads, library_note, url,
+                fetch, search, library, gr.Timer(POLL_SECONDS, active=False))
+
+
+def _chat(messages: list[dict], session) -> gr.Chatbot:
+    """The chat with each answer's thumbs as that turn's vote, so a reload or a reopened conversation shows them."""
+    votes = [{"up": "Like", "down": "Dislike"}.get(t.vote) for t in session.turns] if session is not None else []
+    return gr.Chatbot(value=messages, feedback_value=votes)
+
+
+def _past_list(past: list[dict]) -> gr.Dropdown:
+    return gr.Dropdown(choices=choices(past), value=None)
 
 
 def _export(chat_app: ChatApp, session, exports: Path) -> gr.DownloadButton:
@@ -177,7 +202,8 @@ def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
              page.saved, page.export, page.library_line]
 
     def after(session, box, chat, sources, notice):
-        return (box, chat, session, sources, notice, chat_app.settle(session), gr.Tabs(selected="sources"),
+        return (box, _chat(chat, session), session, sources, notice, chat_app.settle(session),
+                gr.Tabs(selected="sources"),
                 chat_app.saved(session), _export(chat_app, session, exports), chat_app.library_line())
 
     def ask(message: str, session):
@@ -204,15 +230,17 @@ def _wire_conversation(page: Page, chat_app: ChatApp, exports: Path) -> None:
     api_ask.click(chat_app.ask, [page.box, page.session], [page.box, page.chatbot, page.session, page.sources,
                                                            page.notice], api_name="chat")
 
-    def new_conversation(session):
+    def new_conversation(session, past):
+        past = filed(read_past(past), chat_app.session(session))  # before the reset empties it
         chat, session, sources = chat_app.new_conversation(session)
-        return (chat, session, sources, "", chat_app.settle(session), article_placeholder(),
-                gr.Tabs(selected="sources"), chat_app.saved(session), _export(chat_app, None, exports))
+        return (_chat(chat, session), session, sources, "", chat_app.settle(session), article_placeholder(),
+                gr.Tabs(selected="sources"), chat_app.saved(session), _export(chat_app, None, exports), past,
+                _past_list(past))
 
     new_outputs = [page.chatbot, page.session, page.sources, page.notice, page.library_note, page.article,
-                   page.tabs, page.saved, page.export]
-    page.new_button.click(new_conversation, [page.session], new_outputs, api_name="new_conversation")
-    page.chatbot.clear(new_conversation, [page.session], new_outputs, api_visibility="private")
+                   page.tabs, page.saved, page.export, page.past, page.past_list]
+    page.new_button.click(new_conversation, [page.session, page.past], new_outputs, api_name="new_conversation")
+    page.chatbot.clear(new_conversation, [page.session, page.past], new_outputs, api_visibility="private")
 
     def liked(session, event: gr.LikeData):
         vote = "up" if event.liked is True or event.liked == "Like" else "down"
@@ -259,8 +287,8 @@ def _wire_settings(page: Page, chat_app: ChatApp, exports: Path) -> None:
 
     def show_more(show, session):
         chat, session, sources = chat_app.set_show_more(show, session)
-        return (chat, session, sources, chat_app.saved(session), _export(chat_app, session, exports), "",
-                chat_app.settle(session))
+        return (_chat(chat, session), session, sources, chat_app.saved(session), _export(chat_app, session, exports),
+                "", chat_app.settle(session))
 
     page.top_k.change(top_k, [page.top_k, page.session], [page.session, page.saved, page.notice, page.library_note],
                       api_visibility="private")
@@ -329,6 +357,8 @@ def _wire_library(page: Page, chat_app: ChatApp) -> None:
     api_remove = gr.Button(visible=False)
     api_remove.click(chat_app.remove, [doc_id, page.session], [page.library_note, page.session],
                      api_name="remove_article")
+    api_undo = gr.Button(visible=False)
+    api_undo.click(chat_app.undo, [doc_id, page.session], [page.library_note, page.session], api_name="undo_removal")
 
     def status(session) -> str:
         return chat_app.library_note(chat_app.session(session))
@@ -338,20 +368,39 @@ def _wire_library(page: Page, chat_app: ChatApp) -> None:
 
 
 def _wire_reload(app: gr.Blocks, page: Page, chat_app: ChatApp, exports: Path) -> None:
-    """A reload brings back the conversation, its settings and the open source, from the browser's copy."""
+    """A reload brings back the conversation, its settings and the open source, from the browser's copy; a past
+    conversation comes back the same way when it is reopened."""
+    shown = [page.session, page.chatbot, page.sources, page.article, page.tabs, page.top_k, page.show_more,
+             page.since, page.until, page.export, page.saved]
 
-    def restore(value):
+    def showing(session, article: str, reopened: bool) -> tuple:
+        # On a reload, an unset date is skipped: the load may finish after a person has begun typing a date.
+        dates = (getattr(session.window, end, None) or ("" if reopened else gr.skip()) for end in ("since", "until"))
+        return (session, _chat(chat_app.messages(session), session), chat_app.sources(session),
+                article or article_placeholder(), gr.Tabs(selected="article" if article else "sources")
+                if article or reopened else gr.skip(), session.top_k, session.show_more, *dates,
+                _export(chat_app, session, exports), chat_app.saved(session))
+
+    def restore(value, past):
         session, article = chat_app.restore(value)
-        return (session, chat_app.messages(session), chat_app.sources(session), article or article_placeholder(),
-                gr.Tabs(selected="article") if article else gr.skip(), session.top_k, session.show_more,
-                # Skipped when unset: the load may finish after a person has begun typing a date.
-                *(getattr(session.window, end, None) or gr.skip() for end in ("since", "until")),
-                chat_app.library_panel(), chat_app.library_line(), _export(chat_app, session, exports))
+        return (*showing(session, article, False), chat_app.library_panel(), chat_app.library_line(),
+                _past_list(read_past(past)))
 
-    app.load(restore, [page.saved], [page.session, page.chatbot, page.sources, page.article, page.tabs,
-                                        page.top_k, page.show_more, page.since, page.until, page.library,
-                                        page.library_line, page.export],
-          api_visibility="private")
+    app.load(restore, [page.saved, page.past], [*shown, page.library, page.library_line, page.past_list],
+             api_visibility="private")
+
+    def reopen(index, session, past):
+        session, article, past, notice = chat_app.reopen(index, session, past)
+        return (*showing(session, article, True), past, _past_list(past), notice)
+
+    def forget(index, past):
+        past, notice = chat_app.delete_past(index, past)
+        return past, _past_list(past), notice
+
+    page.reopen.click(reopen, [page.past_list, page.session, page.past], [*shown, page.past, page.past_list,
+                                                                          page.notice], api_visibility="private")
+    page.forget.click(forget, [page.past_list, page.past], [page.past, page.past_list, page.notice],
+                      api_visibility="private")
 
 
 def _sent(event: gr.EventData, key: str):

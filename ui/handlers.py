@@ -16,6 +16,7 @@ from core.errors import InputError, QAError
 from qa.dates import DateWindow
 from ui.feedback import FeedbackLog
 from ui.library import Library
+from ui.past_chats import filed, read_past
 from ui.render import (answer_markdown, article_html, job_html, library_html, library_line, notice_html,
                        question_markdown, short_title, sources_html)
 from ui.saved_chat import restored, saved
@@ -203,6 +204,27 @@ class ChatApp:
             article, _ = self.open_source(session.opened, session)
         return session, article
 
+    def reopen(self, index: object, session: ChatSession | None,
+               past: object) -> tuple[ChatSession, str, list[dict], str]:
+        """Past conversation ``index`` becomes the current one, and the current one is filed in its place: (the
+        session, the article of its open source or "", the past conversations, a notice)."""
+        session, past = self.session(session), read_past(past)
+        try:
+            entry = past.pop(_past_number(index, past, "open"))
+        except QAError as error:
+            return session, "", past, user_error(error)
+        reopened, article = self.restore(entry["chat"])
+        return reopened, article, filed(past, session), ""
+
+    def delete_past(self, index: object, past: object) -> tuple[list[dict], str]:
+        """(the past conversations without ``index``, a notice)."""
+        past = read_past(past)
+        try:
+            number = _past_number(index, past, "delete")
+        except QAError as error:
+            return past, user_error(error)
+        return past[:number] + past[number + 1:], ""
+
     # The library.
 
     def add_articles(self, files: list[str] | None, session: ChatSession | None) -> tuple[str, ChatSession]:
@@ -280,6 +302,13 @@ class ChatApp:
     def _indexing(self, number: int) -> bool:
         job = self.library.job(number)
         return job is not None and job.state == "indexing"
+
+
+def _past_number(index: object, past: list[dict], action: str) -> int:
+    number = -1 if index is None else _integer(index, "past conversation")
+    if not 0 <= number < len(past):
+        raise InputError(f"pick a past conversation to {action}")
+    return number
 
 
 def _integer(value: object, what: str) -> int:

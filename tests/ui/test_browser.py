@@ -277,6 +277,45 @@ def test_the_conversation_its_settings_and_the_open_source_come_back_after_a_rel
     expect(bots(page)).to_have_count(0)
 
 
+def test_a_vote_stays_shown_after_a_reload_and_past_conversations_reopen_and_delete(page, screenshots):
+    ask(page, "Who led the Russian delegation in Budapest?", "Kislyak")
+    page.locator('#qa-chat button[aria-label="Like"]').last.click()
+    expect(page.locator("#qa-notice")).to_contain_text("Thanks: your vote (helpful)")
+    time.sleep(0.5)  # the browser's copy is written after the vote's reply
+    page.reload()
+    expect(bots(page)).to_have_count(1)
+    expect(page.locator('#qa-chat button[aria-label="Liked"]')).to_have_count(1)  # the thumb as it was left
+
+    page.locator("#qa-new").click()  # files this conversation away
+    expect(bots(page)).to_have_count(0)
+    ask(page, "When was the original CFE Treaty signed?", "1990")
+    page.get_by_text("Past conversations").first.click()
+    past = page.locator("#qa-past-list input")
+    past.click()
+    options = page.get_by_role("option")
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("Who led the Russian delegation in Budapest? · 1 question · ")
+    options.first.click()
+    page.locator("#qa-past-open").click()
+    expect(bots(page)).to_have_count(1)
+    expect(bots(page).first).to_contain_text("Kislyak")
+    expect(page.locator('#qa-chat button[aria-label="Liked"]')).to_have_count(1)
+    ask(page, "And who led the US delegation?", "Rood")  # a reopened conversation goes on: follow-ups lean on it
+    shoot(page, screenshots, "17-past-conversation-reopened.png")
+
+    past.click()  # the conversation left when this one was reopened is now the one filed
+    expect(options).to_have_count(1)
+    expect(options.first).to_contain_text("When was the original CFE Treaty signed? · 1 question · ")
+    options.first.click()
+    page.locator("#qa-past-delete").click()
+    time.sleep(0.5)
+    page.reload()  # kept in the browser: the deletion holds over a reload, and so does the reopened chat
+    expect(bots(page)).to_have_count(2)
+    page.get_by_text("Past conversations").first.click()
+    page.locator("#qa-past-list input").click()
+    expect(page.get_by_role("option")).to_have_count(0)
+
+
 def test_export_downloads_the_conversation_with_its_citations(page, tmp_path):
     export = page.locator("#qa-export")
     expect(export).to_be_disabled()  # nothing to export yet: a click did nothing at all

@@ -8,6 +8,7 @@ import pytest
 
 from core.errors import InputError
 from qa.dates import DateWindow
+from ui.past_chats import PAST_KEPT, choices, filed, read_past
 from ui.saved_chat import SAVED_TURNS, restored, saved
 from ui.session import ChatSession
 
@@ -67,3 +68,19 @@ def test_only_the_latest_turns_are_kept_in_the_browser(chat, assistant):
     long.select(SAVED_TURNS + 4)
     value = saved(long)
     assert len(value["turns"]) == SAVED_TURNS and value["selected"] == SAVED_TURNS - 1
+
+
+def test_past_conversations_file_the_one_left_newest_first_and_keep_only_entries_that_read(chat, assistant):
+    past = filed([], chat)
+    assert [(e["title"], e["questions"]) for e in past] == [("Who led the Russian delegation in Budapest?", 2)]
+    assert filed(past, ChatSession.start(assistant)) == past  # an empty conversation is not filed
+    for _ in range(PAST_KEPT + 2):
+        past = filed(past, chat)
+    assert len(past) == PAST_KEPT
+    value = json.loads(json.dumps(past))  # through the browser as JSON
+    assert read_past(value) == past
+    assert choices(value)[0] == (f"Who led the Russian delegation in Budapest? · 2 questions · {value[0]['when']}", 0)
+    broken = [{"title": 1}, "x", {**value[0], "questions": True}, {**value[0], "extra": 1}, value[1]]
+    assert read_past(broken) == [value[1]] and read_past("not a list") == [] and read_past(None) == []
+    back = restored(value[0]["chat"], assistant)  # reopening checks the conversation itself in full
+    assert [t.question for t in back.turns] == [t.question for t in chat.turns] and back.turns[0].vote == "up"
