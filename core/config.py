@@ -44,6 +44,9 @@ class Settings:
     # A follow-up's passages from the article of the previous answer score this much more in retrieval (a
     # sentence scores its cosine plus its share of the question's terms, up to about 2); 0: no preference.
     followup_article_bonus: float = 0.0
+    # Passages of articles published in a year the question names ("at the October 2007 talks") score this much
+    # more; 0: no preference (measured on the gold tune split: see docs/DESIGN.md).
+    year_bonus: float = 0.0
     reader: str = TRAINED_READER  # "trained:PATH", "features" or "transformers:NAME_OR_PATH"
     # The trained reader's arithmetic: "" its own choice (reader.json: bfloat16 where the CPU computes it natively,
     # float32 elsewhere), or "float32", "bfloat16" (float32 where not native) or "int8" (0.09 F1 lower).
@@ -92,8 +95,9 @@ class Settings:
         if self.reader_precision not in READER_PRECISIONS:
             raise InputError(f"reader_precision must be one of {', '.join(map(repr, READER_PRECISIONS))}. "
                              f"Currently, it is {self.reader_precision!r}")
-        if not self.followup_article_bonus >= 0:
-            raise InputError(f"followup_article_bonus must be >= 0. Currently, it is {self.followup_article_bonus!r}")
+        for name in ("followup_article_bonus", "year_bonus"):
+            if not getattr(self, name) >= 0:
+                raise InputError(f"{name} must be >= 0. Currently, it is {getattr(self, name)!r}")
         if not self.fetch_seconds > 0:
             raise InputError(f"fetch_seconds must be > 0. Currently, it is {self.fetch_seconds!r}")
         if not isinstance(self.read_passages, int) or self.read_passages < 0:

@@ -9,6 +9,7 @@ and a chunk's average meaning, or its word counts spread over eight sentences, c
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from qa.corpus import Corpus
 SENTENCE_LEXICAL_WEIGHT = 1.0  # lexical overlap against cosine in a sentence's score (fitted on the tune split)
 RRF_TIE_BREAK = 0.01  # fused rank only orders candidates whose sentences score the same
 DUPLICATE_COSINE = 0.97  # chunks this alike say the same thing; the later one is dropped
+YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)\b")  # a year a question names: "at the October 2007 talks"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Retriever:
             lexical, lexical_ms = self._lexical(question, k, search_k, allowed)
             started = time.perf_counter()
             preferred = self._preferred(None if prefer is None else prefer[qi], allowed)
-            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical, preferred)
+            hits = self._fuse(question, vectors[qi], dense_lists[qi], lexical, preferred, self._dated_in(question))
             results.append(Retrieval(hits, {"dense": dense_ms, "lexical": lexical_ms,
                                             "fusion": (time.perf_counter() - started) * 1000}))
         return results
@@ -88,8 +90,15 @@ class Retriever:
             return frozenset()
         return frozenset(i for i in range(*self.corpus.chunk_ranges[doc]) if allowed is None or i in allowed)
 
+    def _dated_in(self, question: str) -> frozenset[str]:
+        """The articles published in a year the question names, when ``Settings.year_bonus`` is on."""
+        years = frozenset(YEAR.findall(question)) if self.settings.year_bonus else frozenset()
+        if not years:
+            return frozenset()
+        return frozenset(d.doc_id for d in self.data.documents if d.published and d.published[:4] in years)
+
     def _fuse(self, question: str, vector: np.ndarray, dense: list[int], lexical: list[int],
-              preferred: frozenset[int] = frozenset()) -> list[Hit]:
+              preferred: frozenset[int] = frozenset(), dated: frozenset[str] = frozenset()) -> list[Hit]:
         fused: dict[int, float] = {}
         for ranking in (dense, lexical):
             for rank, chunk_index in enumerate(ranking, start=1):
@@ -107,6 +116,9 @@ class Retriever:
             scores = best_sentence + RRF_TIE_BREAK * scores
         if preferred:
             scores = scores + self.settings.followup_article_bonus * np.array([c in preferred for c in candidates])
+        if dated:
+            scores = scores + self.settings.year_bonus * np.array([self.data.chunks[c].doc_id in dated
+                                                                   for c in candidates])
         order = np.argsort(-scores, kind="stable")
         hits: list[Hit] = []
         kept_vectors: list[np.ndarray] = []

@@ -26,7 +26,6 @@ import gradio as gr
 
 from core.records import KINDS
 from embeddings.loader import readable_size
-from ui.examples import first_question_hint, fitting_examples
 from ui.feedback import FeedbackLog
 from ui.handlers import ChatApp
 from ui.library import Library
@@ -102,7 +101,7 @@ def build_app(library: Library, feedback_path: Path | None = None):
 
 def _layout(chat_app: ChatApp) -> Page:
     settings = chat_app.library.assistant.settings
-    fitting = fitting_examples(list(chat_app.library.assistant.documents.values()))
+    fitting, hint = chat_app.first_help()
     session = gr.State(None)
     saved = gr.BrowserState(None, storage_key=SAVED_KEY, secret=SAVED_SECRET)
     past = gr.BrowserState([], storage_key=PAST_KEY, secret=SAVED_SECRET)
@@ -116,7 +115,7 @@ def _layout(chat_app: ChatApp) -> Page:
             chatbot = gr.Chatbot(
                 label="Conversation", show_label=False, elem_id="qa-chat", height=560, buttons=[],
                 latex_delimiters=[], sanitize_html=True, feedback_options=("Like", "Dislike"), editable="user",
-                placeholder=first_question_hint(fitting, chat_app.library.articles()))
+                placeholder=hint)
             box = gr.Textbox(placeholder="Ask a question about the articles and press Enter", label="Question",
                              show_label=False, submit_btn="Ask", autofocus=True, elem_id="qa-question",
                              lines=1, max_lines=4)
@@ -330,11 +329,17 @@ def _wire_library(page: Page, chat_app: ChatApp) -> None:
         note, session = chat_app.undo(_sent(event, "undo"), session)
         return note, session, polling(session), ""
 
+    ticked = [page.library_note, page.timer, page.library, page.library_line, page.chatbot,
+              *([page.examples.dataset] if page.examples else [])]
+
     def tick(session, query):
-        still = chat_app.indexing(session)
-        return (chat_app.library_note(chat_app.session(session)), gr.Timer(active=still),
-                gr.skip() if still else chat_app.library_panel(query),
-                gr.skip() if still else chat_app.library_line())
+        note = chat_app.library_note(chat_app.session(session))
+        if chat_app.indexing(session):
+            return note, gr.Timer(active=True), *[gr.skip()] * (len(ticked) - 2)
+        fitting, hint = chat_app.first_help()  # the examples and the placeholder follow the library
+        examples = [gr.Dataset(samples=[[q] for q in fitting], visible=bool(fitting))] if page.examples else []
+        return (note, gr.Timer(active=False), chat_app.library_panel(query), chat_app.library_line(),
+                gr.Chatbot(placeholder=hint), *examples)
 
     page.uploads.upload(add, [page.uploads, page.session], [page.uploads, *changed], api_visibility="private",
                         show_progress="hidden")
@@ -345,8 +350,7 @@ def _wire_library(page: Page, chat_app: ChatApp) -> None:
     page.library_note.click(undo_clicked, [page.session], changed, api_visibility="private")
     page.search.change(chat_app.library_panel, [page.search], [page.library], api_name="library",
                        show_progress="hidden")
-    page.timer.tick(tick, [page.session, page.search], [page.library_note, page.timer, page.library,
-                                                        page.library_line],
+    page.timer.tick(tick, [page.session, page.search], ticked,
                     api_visibility="private", show_progress="hidden")
 
     files = gr.File(visible=False, file_count="multiple", type="filepath")

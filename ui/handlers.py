@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.errors import InputError, QAError
 from qa.dates import DateWindow
+from ui.examples import first_question_hint, fitting_examples
 from ui.feedback import FeedbackLog
 from ui.library import Library
 from ui.past_chats import filed, read_past
@@ -37,6 +38,7 @@ class ChatApp:
     def __init__(self, library: Library, feedback: FeedbackLog):
         self.library = library
         self.feedback = feedback
+        self._first_help: tuple[object, tuple[list[str], str]] = (None, ([], ""))
 
     @property
     def sure(self) -> float:
@@ -289,6 +291,15 @@ class ChatApp:
         texts = {doc_id: d.text for doc_id, d in self.library.assistant.documents.items()} if query else None
         return library_html(self.library.articles(), query or "", self.library.changes_refusal() is None,
                             texts=texts)
+
+    def first_help(self) -> tuple[list[str], str]:
+        """What the page offers before a first question, for the library as it is now: (the example questions that
+        fit it, the chat's placeholder). Computed once per loaded index: a change to the library changes them."""
+        assistant = self.library.assistant
+        if self._first_help[0] is not assistant:
+            fitting = fitting_examples(list(assistant.documents.values()))
+            self._first_help = (assistant, (fitting, first_question_hint(fitting, self.library.articles())))
+        return self._first_help[1]
 
     def library_line(self) -> str:
         articles = self.library.articles()

@@ -168,11 +168,20 @@ class Library:
             documents = self._load().documents
         except (OSError, QAError) as error:
             return f"adding and removing articles is off: {getattr(error, 'strerror', None) or error}", []
-        foreign = sorted(set(self._assistant.documents) - {d.doc_id for d in documents} - self._final_removals)
+        foreign = sorted(set(self._assistant.documents) - {d.doc_id for d in documents} - self._final_removals
+                         - self._gone_uploads())
         if foreign:
             return (f"adding and removing articles is off: {len(foreign)} article(s) of the index (e.g. "
                     f"{foreign[0]}) are not in the folders this server was started with"), documents
         return None, documents
+
+    def _gone_uploads(self) -> set[str]:
+        """Indexed articles whose file was in the uploads folder and is gone: removed, and forgotten (the remover's
+        next action) before the rebuild that drops them was swapped in, as a kill then leaves them. The folder is
+        the library's own, so they are not another folder's articles: the start's sync drops them."""
+        uploads = os.path.realpath(self.uploads)
+        return {d.doc_id for d in self._assistant.documents.values()
+                if os.path.dirname(os.path.realpath(d.path)) == uploads and not os.path.exists(d.path)}
 
     def check_changes(self) -> None:
         """Raise InputError (one line) when articles cannot be added or removed here."""

@@ -45,3 +45,18 @@ def test_a_follow_up_prefers_the_article_it_leans_on_only_when_the_bonus_is_on(s
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert [h.chunk.chunk_id for h in leaning.answer_batch([question], prefer=[None])[0].hits] == \
         [h.chunk.chunk_id for h in unpreferred]
+
+
+def test_a_year_the_question_names_lifts_the_articles_published_that_year_only_when_the_bonus_is_on(seed_index,
+                                                                                                 embedder):
+    plain = Assistant.load(seed_index, Settings(), embedder=embedder)
+    lifting = Assistant.load(seed_index, Settings(year_bonus=5.0), embedder=embedder)
+    dated = {d.doc_id for d in plain.documents.values() if d.published and d.published.startswith("2007")}
+    assert dated  # the seeds' two articles dated 2007-10-12
+    question = "What did the ministers discuss in 2007?"
+    lifted = lifting.answer(question).hits
+    assert {h.chunk.doc_id for h in lifted[:3]} <= dated
+    assert [h.chunk.chunk_id for h in plain.answer(question).hits] != [h.chunk.chunk_id for h in lifted]
+    for other in ("What did the ministers discuss in 1999?", "What did the ministers discuss?"):
+        assert [h.chunk.chunk_id for h in lifting.answer(other).hits] == \
+            [h.chunk.chunk_id for h in plain.answer(other).hits]

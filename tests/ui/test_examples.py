@@ -10,6 +10,8 @@ from qa.assistant import Assistant
 from tests.live_server import ARTICLES, write_articles
 from ui.app import build_app
 from ui.examples import EXAMPLES, first_question_hint, fitting_examples
+from ui.feedback import FeedbackLog
+from ui.handlers import ChatApp
 from ui.library import Article, Library
 
 BUDAPEST_EXAMPLES = ["Who led the Russian delegation in Budapest?", "When will the Budapest talks take place?"]
@@ -61,3 +63,24 @@ def test_a_page_over_articles_the_examples_do_not_fit_offers_none_and_shows_thei
     assert not any(c["type"] == "dataset" for c in components)  # gr.Examples renders as a dataset
     chat = next(c for c in components if c["props"].get("elem_id") == "qa-chat")
     assert chat["props"]["placeholder"].splitlines()[1:] == ["- Bridge opening in Lisbon", "- Harvest report from Iowa"]
+
+
+def test_the_examples_and_the_hint_follow_the_library_as_articles_are_added_and_removed(tmp_path, embedder):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    write_articles(folder, {name: ARTICLES[name] for name in ("harvest.txt", "budapest.txt")})
+    index_paths([folder], tmp_path / "index", embedder=embedder)
+    library = Library(Assistant.load(tmp_path / "index", Settings(), embedder=embedder), tmp_path / "index",
+                      [folder], uploads_dir=tmp_path / "uploads")
+    chat_app = ChatApp(library, FeedbackLog(tmp_path / "feedback.jsonl"))
+    assert chat_app.first_help()[0] == BUDAPEST_EXAMPLES
+    library.remove("budapest.txt")
+    assert library.wait()
+    fitting, hint = chat_app.first_help()
+    assert fitting == [] and hint.splitlines()[1:] == ["- Harvest report from Iowa"]
+    bridge = tmp_path / "in" / "bridge.txt"
+    bridge.parent.mkdir()
+    write_articles(bridge.parent, {"bridge.txt": ARTICLES["bridge.txt"]})
+    library.add_files([bridge])
+    assert library.wait()
+    assert chat_app.first_help()[1].splitlines()[1] == "- Bridge opening in Lisbon"  # newest first

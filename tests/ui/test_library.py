@@ -169,6 +169,20 @@ def test_a_start_after_a_crash_mid_change_finishes_it_and_keeps_changes_on(libra
     assert not (restarted.uploads / TRASH_FOLDER).exists()
 
 
+def test_a_start_after_a_kill_between_a_forgotten_removal_and_its_rebuild_keeps_changes_on(library_parts, bergen):
+    # Found by bench/soak.py: under load a removal's rebuild waits in the queue; the remover's next action forgets
+    # the removal (its file leaves the trash for good); a kill then leaves the article in the index with no file
+    # anywhere, and the next start refused every change ("1 article(s) of the index ... are not in the folders").
+    assistant, index_dir, articles = library_parts
+    library = Library(assistant, index_dir, [articles])
+    library.add_files([bergen])
+    assert library.wait() and "bergen.txt" in library.assistant.documents
+    (library.uploads / "bergen.txt").unlink()  # removed and forgotten; the rebuild never ran
+    restarted = Library(library.assistant, index_dir, [articles])
+    assert restarted.sync() == 1 and restarted.changes_refusal() is None
+    assert "bergen.txt" not in restarted.assistant.documents
+
+
 def test_changes_are_refused_when_the_folders_do_not_hold_the_indexed_articles(tmp_path, library_parts, bergen):
     assistant, index_dir, _ = library_parts
     elsewhere = tmp_path / "elsewhere"
