@@ -35,10 +35,14 @@ from bench.load_test import gold_questions, rss_mb, start_server, stop_server
 SYLLABLES = ["ka", "vel", "dor", "mi", "sun", "tra", "bel", "lo", "ran", "qui", "zen", "har", "mo", "fi", "gal"]
 
 
-def made_up(seed: int, parts: int) -> str:
-    """A word no article holds (the same for the same seed): "Kaveldor"."""
-    rng = random.Random(seed)
-    return "".join(rng.choice(SYLLABLES) for _ in range(parts)).capitalize()
+def made_up(number: int, parts: int) -> str:
+    """A word no article holds, one for each number below 15**parts: "Kaveldor". Drawn at random, two of a
+    thousand uploads shared a town, and its question then had two right answers."""
+    syllables = []
+    for _ in range(parts):
+        number, digit = divmod(number, len(SYLLABLES))
+        syllables.append(SYLLABLES[digit])
+    return "".join(syllables).capitalize()
 
 
 @dataclass
@@ -121,8 +125,9 @@ def _client_loop(number: int, shared: Shared, deadline: float, folder: Path, upl
                     problem = f"{question!r}: no answer message"
             elif kind == "upload":
                 made += 1
-                upload = Upload(f"soak-{number}-{made}.txt", made_up(number * 1000 + made, 3),
-                                f"{made_up(-number * 1000 - made, 2)} {made_up(number * 7919 + made, 3)}")
+                unique = number * 1000 + made  # clients < 32 and uploads < 1000 each: below 15**4
+                upload = Upload(f"soak-{number}-{made}.txt", made_up(unique, 4),
+                                f"{made_up(unique * 7 % 50625, 4)} {made_up(unique * 13 % 50625, 4)}")
                 uploads.append(upload)
                 path = folder / upload.name
                 path.write_text(upload.text(), encoding="utf-8")
@@ -183,14 +188,19 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
     from ui.library import removed_ids
 
     client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-    counts = {"listed and answerable": 0, "listed, not answerable": 0, "removed and gone": 0,
+    counts = {"listed and answerable": 0, "listed, cited, answered from another": 0, "listed, not answerable": 0,
+              "removed and gone": 0,
               "removed, still listed": 0, "refused with a reason": 0, "added, not listed": 0,
               "call cut by the kill, then listed": 0, "call cut by the kill, then absent": 0}
     for upload in uploads:
         shown = f"<code>{upload.name}</code>" in client.predict(upload.name, api_name="/library")
         if shown and upload.state in ("listed", "uncertain"):
-            answered = upload.master in _answer_text(client.predict(upload.question, api_name="/chat"))
-            counts["listed and answerable" if answered else "listed, not answerable"] += 1
+            # Hundreds of uploads differ only in their made-up names: a question may be answered from a sibling
+            # while its own article is among the cited passages (in the index and found), which is no loss.
+            reply = client.predict(upload.question, api_name="/chat")
+            cited = upload.name in str(reply[2] if isinstance(reply, (list, tuple)) and len(reply) > 2 else "")
+            counts["listed and answerable" if upload.master in _answer_text(reply) else
+                   "listed, cited, answered from another" if cited else "listed, not answerable"] += 1
         if upload.state == "uncertain":
             counts[f"call cut by the kill, then {'listed' if shown else 'absent'}"] += 1
         elif upload.state == "refused":

@@ -54,14 +54,22 @@ class ChatSession:
 
     @classmethod
     def start(cls, assistant) -> "ChatSession":
-        return cls(Conversation(assistant), assistant.settings.top_k)
+        session = cls(Conversation(assistant), assistant.settings.top_k)
+        session.conversation.assistant = None  # lent for each question only (see ask)
+        return session
 
     def ask(self, assistant, question: str) -> ShownTurn:
         """Answer ``question`` as a follow-up of this chat; raises InputError (the chat is unchanged then)."""
         if len(self.turns) >= MAX_TURNS:
             raise InputError(f"this conversation has {MAX_TURNS} questions; start a new conversation")
+        # The library's assistant of this moment, lent for the question only: a session kept between questions
+        # kept the index it last asked, so idle sessions held old indexes after rebuilds (bench/soak.py: a server
+        # 1.31x the memory of a fresh one over the same library).
         self.conversation.assistant = assistant
-        response = self.conversation.ask(question, k=self.top_k, window=self.window)
+        try:
+            response = self.conversation.ask(question, k=self.top_k, window=self.window)
+        finally:
+            self.conversation.assistant = None
         turn = shown_turn(assistant, self.conversation.turns[-1].resolution, response)
         self.turns.append(turn)
         self.select(len(self.turns) - 1)
