@@ -3,10 +3,10 @@
 The page is saved as a ``.html`` file named by its headline into an article folder, so the index can be rebuilt
 offline and the page is read as any saved page is (``embeddings.html_article``). It is read once before it is kept,
 in a separate process with a time and a memory limit (``embeddings.read_apart``): a page is a stranger's file.
-A URL whose host resolves to a private, loopback, link-local or reserved address is refused, and so is a redirect to one, unless ``allow_private_urls`` is set
-(intranets, tests): a link must not make the tool read the machine's or the network's own services. The check
-resolves the name before connecting, so a name that re-resolves between the check and the connection (DNS
-rebinding) is not covered; that needs a resolving proxy.
+A URL whose host resolves to a private, loopback, link-local or reserved address is refused, and so is a redirect
+to one, unless ``allow_private_urls`` is set (intranets, tests): a link must not make the tool read the machine's
+or the network's own services. The check resolves the name before connecting, so a name that re-resolves between
+the check and the connection (DNS rebinding) is not covered; that needs a resolving proxy.
 """
 
 from __future__ import annotations

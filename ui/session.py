@@ -62,9 +62,8 @@ class ChatSession:
         """Answer ``question`` as a follow-up of this chat; raises InputError (the chat is unchanged then)."""
         if len(self.turns) >= MAX_TURNS:
             raise InputError(f"this conversation has {MAX_TURNS} questions; start a new conversation")
-        # The library's assistant of this moment, lent for the question only: a session kept between questions
-        # kept the index it last asked, so idle sessions held old indexes after rebuilds (bench/soak.py: a server
-        # 1.31x the memory of a fresh one over the same library).
+        # The library's assistant of this moment, lent for the question only: kept between questions, an idle
+        # session held the index it last asked alive after every rebuild since.
         self.conversation.assistant = assistant
         try:
             response = self.conversation.ask(question, k=self.top_k, window=self.window)
