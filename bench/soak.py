@@ -45,6 +45,13 @@ def made_up(number: int, parts: int) -> str:
     return "".join(syllables).capitalize()
 
 
+def person(number: int) -> str:
+    """A made-up name that never spells a town: "Kavelmison Dorsunson". Names of four syllables had been other
+    uploads' towns, so a town's question found the article its name was in as well as its own (no town ends in
+    "son": no syllable does)."""
+    return f"{made_up(number * 7 % 3375, 3)}son {made_up(number * 13 % 3375, 3)}son"
+
+
 @dataclass
 class Upload:
     name: str
@@ -126,8 +133,7 @@ def _client_loop(number: int, shared: Shared, deadline: float, folder: Path, upl
             elif kind == "upload":
                 made += 1
                 unique = number * 1000 + made  # clients < 32 and uploads < 1000 each: below 15**4
-                upload = Upload(f"soak-{number}-{made}.txt", made_up(unique, 4),
-                                f"{made_up(unique * 7 % 50625, 4)} {made_up(unique * 13 % 50625, 4)}")
+                upload = Upload(f"soak-{number}-{made}.txt", made_up(unique, 4), person(unique))
                 uploads.append(upload)
                 path = folder / upload.name
                 path.write_text(upload.text(), encoding="utf-8")
@@ -192,6 +198,7 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
               "removed and gone": 0,
               "removed, still listed": 0, "refused with a reason": 0, "added, not listed": 0,
               "call cut by the kill, then listed": 0, "call cut by the kill, then absent": 0}
+    missed = []  # what the chat said to a listed upload's question it did not answer
     for upload in uploads:
         shown = f"<code>{upload.name}</code>" in client.predict(upload.name, api_name="/library")
         if shown and upload.state in ("listed", "uncertain"):
@@ -199,8 +206,11 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
             # while its own article is among the cited passages (in the index and found), which is no loss.
             reply = client.predict(upload.question, api_name="/chat")
             cited = upload.name in str(reply[2] if isinstance(reply, (list, tuple)) and len(reply) > 2 else "")
-            counts["listed and answerable" if upload.master in _answer_text(reply) else
-                   "listed, cited, answered from another" if cited else "listed, not answerable"] += 1
+            outcome = ("listed and answerable" if upload.master in _answer_text(reply) else
+                       "listed, cited, answered from another" if cited else "listed, not answerable")
+            counts[outcome] += 1
+            if outcome != "listed and answerable" and len(missed) < 5:
+                missed.append(f"{upload.name} {upload.question!r} -> {_answer_text(reply)[:300]!r}")
         if upload.state == "uncertain":
             counts[f"call cut by the kill, then {'listed' if shown else 'absent'}"] += 1
         elif upload.state == "refused":
@@ -213,7 +223,7 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
     on_disk = {p.name for p in upload_dir.iterdir() if p.is_file() and not p.name.startswith(".")}
     on_disk |= {p.name for p in articles.iterdir() if p.is_file()} - removed_ids(upload_dir)
     indexed = set(documents_read_before(index_dir))
-    return {"uploads": counts, "index_agrees_with_folders": indexed == on_disk,
+    return {"uploads": counts, "missed": missed, "index_agrees_with_folders": indexed == on_disk,
             "only_in_index": sorted(indexed - on_disk)[:5], "only_in_folders": sorted(on_disk - indexed)[:5]}
 
 

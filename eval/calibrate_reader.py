@@ -3,6 +3,7 @@
     python -m eval.calibrate_reader [--reader qa/models/reader] [--gold eval/gold_qa.json] [--index .qa-index]
                                     [--tune eval/tune_news.json ...] [--dry-run]
     python -m eval.calibrate_reader --reader DIR --record "gold test=out.json" ...   # eval figures -> model card
+    python -m eval.calibrate_reader --compare     # cross-validated: the margin alone against all the features
 
 Questions: the gold set's ``split == "tune"`` (never its test split) asked of ``--index``, and every question of
 each tuning file asked of an index of its own articles, built in a temporary folder; then each answerable one
@@ -26,7 +27,8 @@ import argparse
 import json
 import sys
 import tempfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +38,11 @@ from eval.datasets import load_gold
 from eval.metrics import f1 as f1_score
 
 L2 = 0.01
+FOLDS = 5
+# What ``--compare`` sets against the shipped features: the reader's margin over "no answer" alone, and its own
+# scores without the retrieval and evidence features (the trust issue's "cheap evidence, only where it measures
+# better").
+COMPARED = {"margin alone": ("margin",), "reader scores": ("margin", "span_score", "best_null", "shared_margin")}
 # "Likely" in the chat: the confidence from which the tune sets' answers reach this F1 (see ``likely_band``).
 LIKELY_F1 = 0.85
 # Questions made unanswerable outnumber the real ones of the tune sets almost one to one; left so, abstaining
@@ -53,6 +60,7 @@ class Asked:
     quality: np.ndarray  # F1 with the gold in the gold article, 0 elsewhere
     variant: bool = False  # made unanswerable by leaving its article out
     weight: float = 1.0
+    key: str = ""  # the question it was asked as or made from: its variants fall in the same fold of ``compare``
 
 
 def ask(assistant, questions, source: str, without_gold: bool = False) -> list[Asked]:
@@ -77,7 +85,7 @@ def ask(assistant, questions, source: str, without_gold: bool = False) -> list[A
                             if answerable and documents[c.doc].doc_id == question.doc else 0.0 for c in candidates])
         features = np.array([c.features for c in candidates]).reshape(len(candidates), len(reader.weights))
         asked.append(Asked(source + (" without its article" if without_gold else ""), answerable, features, quality,
-                           without_gold))
+                           without_gold, key=question.id))
     return asked
 
 
@@ -85,7 +93,6 @@ def made_unanswerable(owner, questions, seed: int = 13):
     """Each answerable question that a rule of ``eval.make_unanswerable`` applies to, made unanswerable (a name,
     number or date swapped for one its article lacks, an antonym, a negation), as a gold question without answers."""
     import random
-    from dataclasses import replace
 
     from embeddings.analysis import parse_many
     from eval.make_unanswerable import entity_pool, make_variant
@@ -97,7 +104,7 @@ def made_unanswerable(owner, questions, seed: int = 13):
     for q, doc in zip(answerable, docs):
         variant = make_variant(q.question, doc, owner.documents[q.doc].text, pool, rng)
         if variant is not None:
-            made.append(replace(q, id=f"{q.id}-{variant.rule}", question=variant.question, answers=(), doc=None,
+            made.append(replace(q, id=q.id, question=variant.question, answers=(), doc=None,
                                 type="unanswerable"))
     return made
 
@@ -186,6 +193,51 @@ def choose_threshold(results: list[tuple[bool, float, float]], weights: list[flo
     return float(grid[best]), scores[best]
 
 
+def auc(results: list[tuple[bool, float, float]]) -> float | None:
+    """How often an answerable question is more confident than an unanswerable one (ties count half)."""
+    yes = np.array([c for a, c, _ in results if a])
+    no = np.array([c for a, c, _ in results if not a])
+    if not len(yes) or not len(no):
+        return None
+    return round(float(((yes[:, None] > no[None, :]).sum() + 0.5 * (yes[:, None] == no[None, :]).sum())
+                       / (len(yes) * len(no))), 4)
+
+
+def compare(asked: list[Asked], names: tuple[str, ...], subsets: dict[str, tuple[str, ...]],
+            folds: int = FOLDS) -> dict[str, dict]:
+    """Each subset of the features fitted and thresholded on all folds but one and judged on that one, for every
+    fold: the out-of-fold objective (as ``choose_threshold`` scores it), "not in the articles" precision and
+    recall, answerable F1 and AUC over the questions asked as written (the made variants count in fitting only).
+    A question and the variants made from it share a fold."""
+    fold_of = [zlib.crc32(a.key.encode()) % folds for a in asked]
+    table = {}
+    for label, subset in subsets.items():
+        columns = [names.index(name) for name in subset]
+        narrowed = [replace(a, features=a.features[:, columns]) for a in asked]
+        judged: list[tuple[bool, float, float] | None] = [None] * len(asked)
+        decided = [False] * len(asked)
+        for k in range(folds):
+            train = [a for a, f in zip(narrowed, fold_of) if f != k]
+            weights, bias = fit(train, len(columns))
+            threshold, _ = choose_threshold(outcomes(train, weights, bias), [a.weight for a in train])
+            held = [i for i, f in enumerate(fold_of) if f == k]
+            for i, result in zip(held, outcomes([narrowed[i] for i in held], weights, bias)):
+                judged[i], decided[i] = result, result[1] >= threshold
+        weights = [a.weight for a in asked]
+        objective = np.average([(q if d else 0.0) if a else (0.0 if d else 1.0)
+                                for (a, _, q), d in zip(judged, decided)], weights=weights)
+        real = [(r, d) for r, d, a in zip(judged, decided, asked) if not a.variant]
+        abstained = sum(1 for (a, _, _), d in real if not d)
+        caught = sum(1 for (a, _, _), d in real if not d and not a)
+        unanswerable = sum(1 for (a, _, _), _ in real if not a)
+        table[label] = {"objective": round(float(objective), 4),
+                        "f1_answerable": _mean([q if d else 0.0 for (a, _, q), d in real if a]),
+                        "no_answer_precision": round(caught / max(abstained, 1), 4),
+                        "no_answer_recall": round(caught / max(unanswerable, 1), 4),
+                        "auc": auc([r for r, _ in real]), "questions": len(real), "unanswerable": unanswerable}
+    return table
+
+
 def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(values)), 4) if values else None
 
@@ -241,6 +293,8 @@ def _arguments(argv: list[str] | None, shipped: Path) -> argparse.Namespace:
     parser.add_argument("--precision", choices=("float32", "bfloat16", "int8"),
                         help="how the model computes at inference (default: as recorded)")
     parser.add_argument("--dry-run", action="store_true", help="print the fit, write nothing")
+    parser.add_argument("--compare", action="store_true",
+                        help="cross-validate the margin alone, the reader's scores and all features; write nothing")
     parser.add_argument("--record", action="append", metavar="NAME=FILE",
                         help="put the figures of a `qa eval --json` output into the model card (no fitting)")
     return parser.parse_args(argv)
@@ -287,6 +341,10 @@ def calibrate(argv: list[str] | None = None) -> int:
                 made.variant = True
                 asked.append(made)
     weigh(asked)
+    if args.compare:
+        subsets = {**COMPARED, "all (shipped)": tuple(FEATURES)}
+        print(json.dumps(compare(asked, tuple(FEATURES), subsets), indent=1))
+        return 0
     weights, bias = fit(asked, len(FEATURES))
     results = outcomes(asked, weights, bias)
     threshold, objective = choose_threshold(results, [a.weight for a in asked])

@@ -29,6 +29,7 @@ from typing import Literal
 
 from core.errors import DocumentError, InputError, QAError
 from core.files import write_atomically
+from core.memory import give_back_memory
 from core.records import Document
 from embeddings.loader import load_paths
 from ui.uploads import UploadResult, save_uploads
@@ -43,19 +44,6 @@ def default_uploads_dir(index_dir: Path) -> Path:
     """``.qa-index`` → ``.qa-index-uploads``, beside it: never inside the index, which is replaced whole."""
     index_dir = Path(index_dir).absolute()
     return index_dir.with_name(index_dir.name + UPLOADS_SUFFIX)
-
-
-def _give_back_memory() -> None:
-    """Hand the freed heap of a replaced index back to the system (glibc keeps it otherwise, and a server that
-    rebuilds all day grows by its fragments); nothing where the C library has no malloc_trim. No gc.collect():
-    the old index is freed by its last reference, and a full collection holds every request thread while it runs
-    (with one per rebuild, the soak's questions took 2.3 s at p50 against 1.6 without)."""
-    import ctypes
-
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def removed_ids(uploads: Path) -> set[str]:
@@ -334,7 +322,7 @@ class Library:
         fresh = type(old).load(self.index_dir, old.settings, embedder=old.embedder)
         self._assistant = fresh
         del old
-        _give_back_memory()
+        give_back_memory()
 
     def _without_removed(self, documents: list[Document]) -> list[Document]:
         removed = self._removed()

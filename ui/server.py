@@ -20,6 +20,7 @@ from pathlib import Path
 
 from core.config import Settings
 from core.errors import InputError
+from core.memory import fewer_heaps
 
 AUTH_ENV = "QA_AUTH"
 CODE_ROOT = Path(__file__).resolve().parents[1]
@@ -120,6 +121,7 @@ def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: l
     from qa.assistant import Assistant
     from ui.library import Library
 
+    fewer_heaps()  # before the request threads start
     login = parse_auth(os.environ.get(AUTH_ENV) if auth is None else auth)
     _log_user_errors()
     check_exposure(host, share, login)
