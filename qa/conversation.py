@@ -31,6 +31,7 @@ from dataclasses import dataclass, replace
 from core.errors import InputError
 from core.records import Answer, Response
 from embeddings.analysis import parse
+from embeddings.lexical import STOP_WORDS
 from qa.question import WH_WORDS, analyse_question
 from qa.validate import clean_question
 
@@ -61,6 +62,8 @@ _FILLER = {"the", "a", "an", "one", "ones", "in", "on", "at", "for", "of", "by",
 CONTEXT_MARK = " — "
 MAX_CONTEXT_TERMS = 6
 MAX_ANSWER_CONTEXT_WORDS = 6  # a longer answer (a clause) is no name for what the conversation is about
+_INSIDE_SENTENCE = re.compile(r"[\w,;:]\s")  # what comes before a word that is capitalised as a name, not a sentence
+NAME_CONTEXT_CHARS = 200  # the stretch of article around a name that is parsed to label it
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,9 @@ class Turn:
     response: Response
     # Entities of the best answer, as labelled in its article; None until the next question looks them up.
     answer_mentions: tuple[Mention, ...] | None = ()
+    # Entities of the answer's article that the question names, however it spells them ("what was fujimori
+    # convicted for" names Alberto Fujimori); looked up with ``answer_mentions``.
+    named_mentions: tuple[Mention, ...] = ()
 
 
 def without_opener(question: str) -> str:
@@ -170,6 +176,7 @@ def _context(question, previous_turn: Turn, previous, nlp) -> tuple[Mention, ...
         elif not asked and PHRASE in fits:  # "a key nuclear missile treaty": what "it" may stand for
             candidates.append(Mention(answer.text, PHRASE))
     candidates.extend(Mention(e.text, e.label_, _governor(e)) for e in previous.ents)
+    candidates.extend(previous_turn.named_mentions)  # what the question's parse missed (``named_mentions``)
     if words & _THING_REFERENCES:
         # "Who represented the US at them?": "them" may be any thing the previous question named.
         in_entities = {t.i for e in previous.ents for t in e}
@@ -298,9 +305,14 @@ def _antecedent(history: list[Turn], nlp, kind: str) -> str | None:
         question = turn.resolution.question
         doc = nlp(question)
         answer = turn.response.answer
-        if answer is not None and analyse_question(question, nlp).answer_type in asking:
-            found = next((m.text for m in turn.answer_mentions if m.label in labels), None)
-            if found is None and not turn.answer_mentions and _looks_like_a_name(answer.text):
+        if answer is not None:
+            # The answer counts when the turn asked for its kind, or when it is a name of that kind itself ("What
+            # football star was cleared?" → "Steven Gerrard"), not a clause that merely holds one.
+            asked = analyse_question(question, nlp).answer_type in asking
+            found = next((m.text for m in turn.answer_mentions
+                          if m.label in labels and (asked or 2 * len(m.text) >= len(answer.text))), None)
+            if found is None and asked and _looks_like_a_name(answer.text) and not any(
+                    _KINDS.get(m.label) in ("place", "agent") for m in turn.answer_mentions):
                 found = answer.text  # the article's parse did not label it; a short capitalised span is a name
             if found is not None:
                 return _without_possessive(found)
@@ -309,6 +321,10 @@ def _antecedent(history: list[Turn], nlp, kind: str) -> str | None:
             named = sorted(named, key=lambda e: e.root.dep_ in ("nsubj", "nsubjpass"))
         if named:
             return _without_possessive(named[0].text)
+        # The question's own parse missed the name (often a lower-case one): its article's labels did not.
+        found = next((m.text for m in turn.named_mentions if m.label in labels), None)
+        if found is not None:
+            return _without_possessive(found)
     return None
 
 
@@ -335,6 +351,43 @@ def answer_mentions(assistant, answer: Answer | None) -> tuple[Mention, ...]:
     return tuple(found)
 
 
+def named_mentions(assistant, question: str, response: Response, nlp) -> tuple[Mention, ...]:
+    """The entities of the article a turn was answered from (or its held-back answer's) that ``question`` names,
+    whatever its spelling: each word of the question that the article writes as a name (capitalised inside a
+    sentence more often than not) is looked up at its first such mention, and that stretch of the article is
+    parsed for the entity around it, with the article's label and full form ("vivanco" → "José Miguel Vivanco",
+    PERSON). Only words the question's own parse left unlabelled: it misses names typed in lower case, and what it
+    did label keeps its place in the question ("Russian" of "the Russian delegation", which a question about "the
+    US delegation" replaces)."""
+    source = response.answer or response.withheld
+    document = None if source is None else assistant.document(source.doc_id)
+    if document is None:
+        return ()
+    text, found, seen = document.text, [], set()
+    labelled = {t.lower_ for e in nlp(question).ents for t in e}  # the question's own parse found these
+    words = re.findall(r"[A-Za-z][\w'-]{2,}", question)
+    # A question that capitalises names writes a lower-case word as no name ("which arms pact did Putin ...").
+    cased = any(w[0].isupper() for w in words[1:])
+    for word in dict.fromkeys(words):
+        lowered = word.lower()
+        if (cased and word[0].islower()) or lowered in STOP_WORDS or lowered in WH_WORDS or lowered in labelled \
+                or any(lowered in m.text.lower() for m in found):
+            continue
+        mentions = list(re.finditer(rf"\b{re.escape(lowered)}\b", text, re.IGNORECASE))
+        named = [m for m in mentions if m.group()[0].isupper() and _INSIDE_SENTENCE.fullmatch(text, m.start() - 2,
+                                                                                              m.start())]
+        if len(named) <= sum(m.group()[0].islower() for m in mentions):
+            continue  # a common word ("court"), or one the article never writes as a name
+        at = named[0].start()
+        start = max(0, at - NAME_CONTEXT_CHARS)
+        for entity in nlp(text[start:at + NAME_CONTEXT_CHARS]).ents:
+            if entity.start_char <= at - start < entity.end_char and entity.label_ in _CONTEXT_LABELS \
+                    and entity.text not in seen:
+                seen.add(entity.text)
+                found.append(Mention(_without_possessive(entity.text), entity.label_))
+    return tuple(found)
+
+
 class Conversation:
     """A chat with history: ``ask`` resolves follow-ups against earlier turns and remembers the answer.
 
@@ -354,7 +407,9 @@ class Conversation:
         # Looked up only now that a follow-up may need them: a conversation of one question parses nothing. Any
         # turn may lack them, not only the last: the chat rebuilds its history after a reload or a retry.
         self.turns = [turn if turn.answer_mentions is not None else
-                      replace(turn, answer_mentions=answer_mentions(self.assistant, turn.response.answer))
+                      replace(turn, answer_mentions=answer_mentions(self.assistant, turn.response.answer),
+                              named_mentions=named_mentions(self.assistant, turn.resolution.question, turn.response,
+                                                            parse))
                       for turn in self.turns]
         resolution = resolve(cleaned, self.turns, parse)
         if len(resolution.text) > self.assistant.settings.max_question_chars:

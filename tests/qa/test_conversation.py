@@ -8,7 +8,7 @@ from cli import main as cli
 from core.errors import InputError
 from core.records import Answer, Response
 from embeddings.analysis import parse
-from qa.conversation import CONTEXT_MARK, Conversation, Mention, Resolution, Turn, resolve
+from qa.conversation import CONTEXT_MARK, Conversation, Mention, Resolution, Turn, named_mentions, resolve
 
 BUDAPEST_DOC = "000_0027d40a27e5cdba.txt"
 
@@ -64,6 +64,30 @@ def test_pronouns_look_back_past_a_turn_that_named_no_person():
                turn("What proposal had Washington withdrawn?", "constant monitoring of the facilities")]
     assert resolve("What else did the US reject, according to him?", history, parse).question == \
         "What else did the US reject, according to Sergey Lavrov?"
+
+
+def test_an_answer_that_is_a_name_is_who_he_is_whatever_the_question_word():
+    history = [turn("What football star was cleared of the charge?", "Steven Gerrard",
+                    (Mention("Steven Gerrard", "PERSON"),))]
+    assert resolve("What was his rationale?", history, parse).question == "What was Steven Gerrard's rationale?"
+    clause = [turn("What did the report conclude?", "that Steven Gerrard acted alone and without any help",
+                   (Mention("Steven Gerrard", "PERSON"),))]
+    assert resolve("What did he say?", clause, parse).question == "What did he say?"
+
+
+def test_a_name_typed_in_lower_case_is_found_as_its_article_writes_it(assistant):
+    conversation = Conversation(assistant)
+    conversation.ask("who did kislyak lead in budapest?")
+    response = conversation.ask("what is his job?")
+    assert conversation.turns[-1].resolution.question == "What is Sergei Kislyak's job?"
+    assert "Deputy Foreign Minister" in response.answer.text
+    assert [(m.text, m.label) for m in conversation.turns[0].named_mentions] == [("Sergei Kislyak", "PERSON")]
+
+
+def test_a_question_that_capitalises_names_writes_a_lower_case_word_as_no_name(assistant):
+    question = "Which arms pact did Putin threaten to walk away from in October 2007?"
+    # The articles write "Strategic Arms Reduction Treaty": "arms" here is no name, so nothing rival comes in.
+    assert named_mentions(assistant, question, assistant.answer(question), parse) == ()
 
 
 def test_a_fragment_swaps_the_entity_of_the_same_kind():
