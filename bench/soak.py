@@ -32,6 +32,7 @@ from pathlib import Path
 from bench.common import SEEDS, emit, machine, percentiles, table
 from bench.load_test import gold_questions, rss_mb, start_server, stop_server
 
+CHECKS_PER_CONVERSATION = 200  # the end check asks in fresh conversations: one refuses its 501st question
 SYLLABLES = ["ka", "vel", "dor", "mi", "sun", "tra", "bel", "lo", "ran", "qui", "zen", "har", "mo", "fi", "gal"]
 
 
@@ -199,7 +200,10 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
               "removed, still listed": 0, "refused with a reason": 0, "added, not listed": 0,
               "call cut by the kill, then listed": 0, "call cut by the kill, then absent": 0}
     missed = []  # what the chat said to a listed upload's question it did not answer
-    for upload in uploads:
+    for number, upload in enumerate(uploads, 1):
+        if number % CHECKS_PER_CONVERSATION == 0:  # a conversation holds at most ui.session.MAX_TURNS questions
+            client.close()
+            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
         shown = f"<code>{upload.name}</code>" in client.predict(upload.name, api_name="/library")
         if shown and upload.state in ("listed", "uncertain"):
             # Hundreds of uploads differ only in their made-up names: a question may be answered from a sibling

@@ -21,6 +21,7 @@ TRAINED_READER = "trained"  # the fine-tuned MiniLM shipped in qa/models/reader
 # 2: sentences split by rule, and spaCy's parse stored only for the feature reader (1 stored spaCy's sentences).
 INDEX_FORMAT_VERSION = 2
 READER_PRECISIONS = ("", "float32", "bfloat16", "int8")
+QUESTION_PRECISIONS = ("", "float32", "bfloat16")
 DenseIndexKind = Literal["auto", "flat", "hnsw", "ivf"]
 VectorDtype = Literal["float32", "float16", "pq"]
 _POSITIVE_INTEGERS = ("chunk_tokens", "top_k", "max_answers", "retrieve_k", "rrf_k", "max_question_chars",
@@ -51,6 +52,9 @@ class Settings:
     # The trained reader's arithmetic: "" its own choice (reader.json: bfloat16 where the CPU computes it natively,
     # float32 elsewhere), or "float32", "bfloat16" (float32 where not native) or "int8" (0.09 F1 lower).
     reader_precision: str = ""
+    # The question encoder's arithmetic: "" or "bfloat16" (autocast where the CPU computes it natively, float32
+    # elsewhere), or "float32". Which is faster depends on the machine: see docs/DESIGN.md and bench/bench_ask.py.
+    question_precision: str = ""
     # Retrieved passages the trained reader reads (a window around each one's best sentence). 0: the reader's own
     # (reader.json: 4). 3 answered 17% faster with tune_news F1 0.733 against 0.742 (gold tune split equal, 0.792).
     read_passages: int = 0
@@ -95,6 +99,9 @@ class Settings:
         if self.reader_precision not in READER_PRECISIONS:
             raise InputError(f"reader_precision must be one of {', '.join(map(repr, READER_PRECISIONS))}. "
                              f"Currently, it is {self.reader_precision!r}")
+        if self.question_precision not in QUESTION_PRECISIONS:
+            raise InputError(f"question_precision must be one of {', '.join(map(repr, QUESTION_PRECISIONS))}. "
+                             f"Currently, it is {self.question_precision!r}")
         for name in ("followup_article_bonus", "year_bonus"):
             if not getattr(self, name) >= 0:
                 raise InputError(f"{name} must be >= 0. Currently, it is {getattr(self, name)!r}")

@@ -59,8 +59,8 @@ class Assistant:
                                    f"{self.settings.embedding_model!r}; rebuild it with `qa index`")
         self.data = _with_parse(data, index_dir) if self.settings.needs_parse else data
         self.index_dir = index_dir
-        self.embedder = Embedder(self.settings.embedding_model, threads=self.settings.threads) \
-            if embedder is None else embedder
+        self.embedder = Embedder(self.settings.embedding_model, threads=self.settings.threads,
+                                 question_precision=self.settings.question_precision) if embedder is None else embedder
         self.corpus = Corpus(self.data)
         self.retriever = Retriever(self.corpus, self.settings)
         self.reader = make_reader(self.corpus, self.settings)

@@ -140,6 +140,7 @@ def serve(index_dir: Path, host: str, port: int, settings: Settings, articles: l
     assistant.answer("What happened?")
     arithmetic = getattr(assistant.reader, "arithmetic", None)  # the trained reader's, chosen for this CPU
     print(f"serving {len(assistant.documents)} articles on http://{host}:{port}"
-          + (f" (the reader computes in {arithmetic})" if arithmetic else ""), flush=True)
+          + (f" (the reader computes in {arithmetic}, the question encoder in "
+             f"{assistant.embedder.question_arithmetic})" if arithmetic else ""), flush=True)
     launch(library, host=host, port=port, auth=login, share=share, feedback=feedback)
     return 0
