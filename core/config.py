@@ -52,8 +52,9 @@ class Settings:
     # The trained reader's arithmetic: "" its own choice (reader.json: bfloat16 where the CPU computes it natively,
     # float32 elsewhere), or "float32", "bfloat16" (float32 where not native) or "int8" (0.09 F1 lower).
     reader_precision: str = ""
-    # The question encoder's arithmetic: "" or "bfloat16" (autocast where the CPU computes it natively, float32
-    # elsewhere), or "float32". Which is faster depends on the machine: see docs/DESIGN.md and bench/bench_ask.py.
+    # The question encoder's arithmetic: "" or "float32" (as the articles were encoded), or "bfloat16" (autocast
+    # where the CPU computes it natively, float32 elsewhere): faster on one such machine, slower on another
+    # (docs/DESIGN.md; bench/bench_ask.py times both side by side).
     question_precision: str = ""
     # Retrieved passages the trained reader reads (a window around each one's best sentence). 0: the reader's own
     # (reader.json: 4). 3 answered 17% faster with tune_news F1 0.733 against 0.742 (gold tune split equal, 0.792).

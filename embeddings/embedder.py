@@ -107,16 +107,16 @@ class Embedder:
         return self._encode(texts, fast=self.bfloat16_articles)
 
     def encode_questions(self, texts: list[str]) -> np.ndarray:
-        """As ``encode``, in bfloat16 where the CPU has it unless ``question_precision`` says float32, for cosines
-        within 2e-5 of float32's. On one bfloat16 machine this took a third off a question (9.5 -> 6.7 ms); on
-        another it added 40% (16.6 -> 23.1 ms), as autocast converts the weights at every call. Articles are
-        encoded once and stored, in float32."""
-        return self._encode(texts, fast=self.question_precision != "float32")
+        """As ``encode``; in bfloat16 where the CPU has it when ``question_precision`` says so, for cosines within
+        2e-5 of float32's. On one bfloat16 machine that took a third off a question (9.5 -> 6.7 ms); on another
+        it added 57% (16.4 -> 25.7 ms), as autocast converts the weights at every call, so float32 is the
+        default."""
+        return self._encode(texts, fast=self.question_precision == "bfloat16")
 
     @property
     def question_arithmetic(self) -> str:
         """What ``encode_questions`` computes in on this machine."""
-        return "bfloat16" if self.question_precision != "float32" and native_bf16() else "float32"
+        return "bfloat16" if self.question_precision == "bfloat16" and native_bf16() else "float32"
 
     def _encode(self, texts: list[str], fast: bool) -> np.ndarray:
         if not texts:

@@ -10,17 +10,16 @@ from embeddings.embedder import Embedder, native_bf16
 QUESTIONS = ["Who led the Russian delegation in Budapest?", "When did Putin suspend the CFE Treaty?"]
 
 
-def test_float32_questions_are_encoded_as_articles_are(embedder):
-    exact = Embedder(question_precision="float32")
-    exact._model = embedder.model  # the same loaded weights: only the arithmetic differs
-    assert exact.question_arithmetic == "float32"
-    assert np.array_equal(exact.encode_questions(QUESTIONS), exact.encode(QUESTIONS))
+def test_questions_are_encoded_as_articles_are_by_default(embedder):
+    assert embedder.question_arithmetic == "float32"
+    assert np.array_equal(embedder.encode_questions(QUESTIONS), embedder.encode(QUESTIONS))
 
 
-def test_the_default_uses_bfloat16_only_where_the_cpu_has_it(embedder):
-    assert embedder.question_arithmetic == ("bfloat16" if native_bf16() else "float32")
-    fast = embedder.encode_questions(QUESTIONS)
-    assert np.all((fast * embedder.encode(QUESTIONS)).sum(axis=1) > 0.9999)
+def test_bfloat16_only_where_the_cpu_has_it(embedder):
+    fast = Embedder(question_precision="bfloat16")
+    fast._model = embedder.model  # the same loaded weights: only the arithmetic differs
+    assert fast.question_arithmetic == ("bfloat16" if native_bf16() else "float32")
+    assert np.all((fast.encode_questions(QUESTIONS) * embedder.encode(QUESTIONS)).sum(axis=1) > 0.9999)
 
 
 def test_a_bad_question_precision_is_one_line_and_the_environment_reaches_it():
