@@ -21,7 +21,7 @@ def _libc():
 def fewer_heaps(arenas: int = SERVER_ARENAS) -> bool:
     """Let the threads of this process share ``arenas`` heaps (True when the C library took it). glibc gives each
     new thread its own, up to eight a core, and a server whose request threads come and go leaves freed fragments
-    in every one of them: over the 10-minute soak the server ended 1.21 times a fresh one's memory, 1.18 with two."""
+    in every one of them: the 10-minute soak's server ended at 1.21 times a fresh one's memory, 1.17-1.18 with two."""
     libc = _libc()
     return libc is not None and hasattr(libc, "mallopt") and libc.mallopt(_M_ARENA_MAX, arenas) == 1
 

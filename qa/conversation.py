@@ -12,8 +12,10 @@ answer as its article labels them):
   same kind ("Where did the diplomats meet on July 30?");
 - a fragment with a question word ("By how many countries?") takes the rest of the previous question
   ("By how many countries was the original CFE Treaty signed?");
-- "he"/"she"/"his" become the person the conversation is about: the person who answered a "who" question, else
-  the person the question named, looking back turn by turn; "there" becomes the place last answered or named;
+- "he"/"she"/"his" become the person the conversation is about: the person who answered a "who" question (or an
+  answer that is a name itself), else the person the question named, as its article writes the name when the
+  question's own parse missed it ("kislyak"), looking back turn by turn; "there" becomes the place last answered
+  or named;
 - what the question does not say of the previous turn (its places, times, events and names; its answer when a word
   such as "that" or "they" may stand for it) is added as context after ``CONTEXT_MARK`` ("When was that meeting?
   — US, Budapest"), so retrieval finds the same article while the question itself comes first. Context never
@@ -363,7 +365,7 @@ def named_mentions(assistant, question: str, response: Response, nlp) -> tuple[M
     document = None if source is None else assistant.document(source.doc_id)
     if document is None:
         return ()
-    text, found, seen = document.text, [], set()
+    text, found = document.text, []
     labelled = {t.lower_ for e in nlp(question).ents for t in e}  # the question's own parse found these
     words = re.findall(r"[A-Za-z][\w'-]{2,}", question)
     # A question that capitalises names writes a lower-case word as no name ("which arms pact did Putin ...").
@@ -381,10 +383,10 @@ def named_mentions(assistant, question: str, response: Response, nlp) -> tuple[M
         at = named[0].start()
         start = max(0, at - NAME_CONTEXT_CHARS)
         for entity in nlp(text[start:at + NAME_CONTEXT_CHARS]).ents:
+            mention = Mention(_without_possessive(entity.text), entity.label_)
             if entity.start_char <= at - start < entity.end_char and entity.label_ in _CONTEXT_LABELS \
-                    and entity.text not in seen:
-                seen.add(entity.text)
-                found.append(Mention(_without_possessive(entity.text), entity.label_))
+                    and mention not in found:
+                found.append(mention)
     return tuple(found)
 
 
