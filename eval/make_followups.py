@@ -104,6 +104,8 @@ def rewrite(second, first: GoldQuestion, article: str, people: frozenset[str]) -
             gender = gender_near(ent.text, article)
             if gender is None:
                 continue
+            while start > 1 and second[start - 1].pos_ == "PROPN" and second[start - 1].text[:1].isupper():
+                start -= 1  # a title goes with the name: "Sen. Lieberman" is "he", not "Sen. he"
             after = second[end] if end < len(second) and second[end].dep_ == "case" else None
             edit = (start, end + (after is not None),
                     _person_pronoun(ent.root if after is None else after.head, gender)), "person"

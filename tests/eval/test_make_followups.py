@@ -35,6 +35,13 @@ def test_a_name_the_first_turn_answered_becomes_a_pronoun_and_a_place_it_named_b
         assert followup.question != followup.second.question
 
 
+def test_a_title_goes_with_the_name_it_stands_before():
+    questions = [_question("a", "Who led the Valdorian delegation?", "Anna Petrova"),
+                 _question("b", "What did Minister Anna Petrova tell reporters?", "that she expected progress")]
+    made = make_followups(questions, {"talks.txt": ARTICLE}, load_nlp(), per_article=10)
+    assert [f.question for f in made if f.second.id == "b"] == ["What did she tell reporters?"]
+
+
 def test_the_file_is_a_gold_conversation_file_and_the_test_split_stays_out(tmp_path):
     gold = tmp_path / "gold.json"
     (tmp_path / "talks.txt").write_text(ARTICLE, encoding="utf-8")
