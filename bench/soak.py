@@ -32,7 +32,6 @@ from pathlib import Path
 from bench.common import SEEDS, emit, machine, percentiles, table
 from bench.load_test import gold_questions, rss_mb, start_server, stop_server
 
-CHECKS_PER_CONVERSATION = 200  # the end check asks in fresh conversations: one refuses its 501st question
 SYLLABLES = ["ka", "vel", "dor", "mi", "sun", "tra", "bel", "lo", "ran", "qui", "zen", "har", "mo", "fi", "gal"]
 
 
@@ -193,6 +192,7 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
 
     from embeddings.indexer import documents_read_before
     from ui.library import removed_ids
+    from ui.session import MAX_TURNS
 
     client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
     counts = {"listed and answerable": 0, "listed, cited, answered from another": 0, "listed, not answerable": 0,
@@ -201,7 +201,7 @@ def _final_check(url: str, uploads: list[Upload], index_dir: Path, articles: Pat
               "call cut by the kill, then listed": 0, "call cut by the kill, then absent": 0}
     missed = []  # what the chat said to a listed upload's question it did not answer
     for number, upload in enumerate(uploads, 1):
-        if number % CHECKS_PER_CONVERSATION == 0:  # a conversation holds at most ui.session.MAX_TURNS questions
+        if number % MAX_TURNS == 0:  # a fresh conversation before this one refuses a question
             client.close()
             client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
         shown = f"<code>{upload.name}</code>" in client.predict(upload.name, api_name="/library")

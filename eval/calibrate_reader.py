@@ -104,7 +104,7 @@ def made_unanswerable(owner, questions, seed: int = 13):
     for q, doc in zip(answerable, docs):
         variant = make_variant(q.question, doc, owner.documents[q.doc].text, pool, rng)
         if variant is not None:
-            made.append(replace(q, id=q.id, question=variant.question, answers=(), doc=None,
+            made.append(replace(q, question=variant.question, answers=(), doc=None,
                                 type="unanswerable"))
     return made
 
